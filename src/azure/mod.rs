@@ -1,0 +1,3 @@
+//! Azure Resource Manager: the typed client of the Azure ML compute API and its wire models.
+
+pub mod models;

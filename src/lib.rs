@@ -1,0 +1,5 @@
+//! Compute Studio: a self-hosted dashboard for the compute of an Azure Machine Learning workspace.
+
+pub mod azure;
+pub mod domain;
+pub mod emulator;
