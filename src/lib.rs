@@ -3,3 +3,4 @@
 pub mod azure;
 pub mod domain;
 pub mod emulator;
+pub mod store;
