@@ -4,3 +4,4 @@ pub mod azure;
 pub mod domain;
 pub mod emulator;
 pub mod store;
+pub mod sync;

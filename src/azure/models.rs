@@ -29,6 +29,9 @@ pub struct ComputeResource {
     pub system_data: Option<SystemData>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<Compute>,
+    /// Envelope fields this version does not know (kept, so the cache loses nothing).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
 }
 
 /// `Compute`: the properties common to every compute type (discriminator `computeType`).
@@ -58,6 +61,9 @@ pub struct Compute {
     /// The kind-specific object (`ComputeInstanceProperties`, `AmlComputeProperties`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<Value>,
+    /// Common fields this version does not know.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -39,19 +39,22 @@ pub fn name_key(name: &str) -> String {
     name.to_ascii_lowercase()
 }
 
-/// Insert or replace one compute, stamped with the time it was read from Azure.
-pub async fn upsert(db: &SqlitePool, record: &ComputeRecord, synced_at: &str) -> sqlx::Result<()> {
+/// Insert or update one compute read from Azure just now. Returns whether the row changed.
+pub async fn upsert(db: &SqlitePool, record: &ComputeRecord, synced_at: &str) -> sqlx::Result<bool> {
     let mut conn = db.acquire().await?;
-    upsert_on(&mut conn, record, synced_at).await
+    upsert_on(&mut conn, record, synced_at, synced_at).await
 }
 
+/// Writes the record unless the cached row is identical or was written at or after
+/// `written_before` (a newer read than the one this record comes from).
 async fn upsert_on(
     conn: &mut sqlx::SqliteConnection,
     record: &ComputeRecord,
     synced_at: &str,
-) -> sqlx::Result<()> {
+    written_before: &str,
+) -> sqlx::Result<bool> {
     let key = name_key(&record.name);
-    sqlx::query!(
+    let changed = sqlx::query!(
         r#"INSERT INTO computes (name_key, name, arm_id, kind, compute_type, state, provisioning_state,
                vm_size, owner_object_id, owner_tenant_id, owner_name, created_by_name, created_on,
                location, resource_json, last_synced_at)
@@ -63,7 +66,9 @@ async fn upsert_on(
                owner_object_id = excluded.owner_object_id, owner_tenant_id = excluded.owner_tenant_id,
                owner_name = excluded.owner_name, created_by_name = excluded.created_by_name,
                created_on = excluded.created_on, location = excluded.location,
-               resource_json = excluded.resource_json, last_synced_at = excluded.last_synced_at"#,
+               resource_json = excluded.resource_json, last_synced_at = excluded.last_synced_at
+           WHERE computes.resource_json IS NOT excluded.resource_json
+             AND computes.last_synced_at < ?"#,
         key,
         record.name,
         record.arm_id,
@@ -80,35 +85,51 @@ async fn upsert_on(
         record.location,
         record.resource_json,
         synced_at,
+        written_before,
     )
     .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// What a full resync changed in the cache.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
 }
 
 /// Make the cache equal to a complete listing from Azure, in one transaction.
 ///
-/// Rows not in the listing are removed, except rows written after the listing began
-/// (`listing_started_at`): those come from an action or a poll newer than the listing.
+/// Rows written after the listing began (`listing_started_at`) come from a newer read (an
+/// action or a poll) and are neither overwritten nor removed.
 pub async fn replace_all(
     db: &SqlitePool,
     records: &[ComputeRecord],
     listing_started_at: &str,
     synced_at: &str,
-) -> sqlx::Result<u64> {
+) -> sqlx::Result<Replaced> {
     let mut tx = db.begin().await?;
+    let mut replaced = Replaced::default();
     for record in records {
-        upsert_on(&mut tx, record, synced_at).await?;
+        if upsert_on(&mut tx, record, synced_at, listing_started_at).await? {
+            replaced.changed.push(record.name.clone());
+        }
     }
-    let removed = sqlx::query!(
-        "DELETE FROM computes WHERE last_synced_at < ?",
-        listing_started_at
+    let listed: Vec<String> = records.iter().map(|r| name_key(&r.name)).collect();
+    let listed = serde_json::to_string(&listed).unwrap_or_else(|_| "[]".into());
+    replaced.removed = sqlx::query_scalar!(
+        r#"DELETE FROM computes
+           WHERE last_synced_at < ? AND name_key NOT IN (SELECT value FROM json_each(?))
+           RETURNING name"#,
+        listing_started_at,
+        listed
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(removed)
+    Ok(replaced)
 }
 
 pub async fn remove(db: &SqlitePool, name: &str) -> sqlx::Result<()> {

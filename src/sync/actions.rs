@@ -1,0 +1,115 @@
+//! Starting a long-running Azure operation: the operation row is written first, then Azure is
+//! asked, then the row learns how to follow the operation. A crash at any point leaves a row
+//! the poller can finish.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Sync, clamp_poll};
+use crate::azure::models::ComputeResource;
+use crate::azure::{ArmError, LroHandle, PowerAction, UnderlyingResourceAction};
+use crate::store::{self, operations};
+
+/// What the dashboard asks Azure to do to one compute.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Create(Box<ComputeResource>),
+    Power(PowerAction),
+    Delete(UnderlyingResourceAction),
+    UpdateScale(Value),
+}
+
+impl Action {
+    /// The name recorded with the operation.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Create(_) => "create",
+            Action::Power(PowerAction::Start) => "start",
+            Action::Power(PowerAction::Stop) => "stop",
+            Action::Power(PowerAction::Restart) => "restart",
+            Action::Delete(UnderlyingResourceAction::Delete) => "delete",
+            Action::Delete(UnderlyingResourceAction::Detach) => "detach",
+            Action::UpdateScale(_) => "update",
+        }
+    }
+}
+
+/// An operation Azure accepted: its id in the operations table, and whether it goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedOperation {
+    pub id: String,
+    pub finished: bool,
+}
+
+impl Sync {
+    /// Ask Azure to act on a compute, recording and then following the operation.
+    ///
+    /// On a refusal the operation is recorded as failed with Azure's words, and the error is
+    /// returned for the page to show.
+    pub async fn start_operation(
+        &self,
+        compute_name: &str,
+        action: Action,
+        started_by: &str,
+    ) -> Result<StartedOperation, ArmError> {
+        let db = &self.inner.db;
+        let id = operations::insert_requested(db, compute_name, action.name(), started_by, &store::now())
+            .await
+            .map_err(|e| ArmError::Transport(format!("the operation could not be recorded: {e}")))?;
+        let outcome = self.send_action(compute_name, &action).await;
+        let handle = match outcome {
+            Ok(handle) => handle,
+            Err(e) => {
+                let message = e.user_message();
+                self.log_db_error(
+                    operations::finish(db, &id, operations::status::FAILED, &store::now(), Some((&e.code(), &message))).await,
+                );
+                return Err(e);
+            }
+        };
+        let finished = match handle {
+            Some(handle) => {
+                let first_look = clamp_poll(&self.inner.config, handle.retry_after);
+                self.log_db_error(
+                    operations::mark_in_progress(
+                        db,
+                        &id,
+                        handle.kind.as_str(),
+                        &handle.url,
+                        &store::timestamp(time::OffsetDateTime::now_utc() + first_look),
+                    )
+                    .await,
+                );
+                self.wake_poller();
+                false
+            }
+            None => {
+                self.log_db_error(
+                    operations::finish(db, &id, operations::status::SUCCEEDED, &store::now(), None).await,
+                );
+                true
+            }
+        };
+        // Show the new state ("Starting", "Creating", …) straight away.
+        if let Err(e) = self.refresh_compute(compute_name).await {
+            tracing::warn!(compute = compute_name, error = %e, "could not re-read the compute after an action");
+        }
+        Ok(StartedOperation { id, finished })
+    }
+
+    async fn send_action(&self, name: &str, action: &Action) -> Result<Option<LroHandle>, ArmError> {
+        let arm = &self.inner.arm;
+        match action {
+            Action::Create(body) => Ok(arm.create_or_update(name, body).await?.operation),
+            Action::Power(power) => arm.power(name, *power).await,
+            Action::Delete(underlying) => arm.delete(name, *underlying).await,
+            Action::UpdateScale(settings) => Ok(arm.update_scale_settings(name, settings.clone()).await?.operation),
+        }
+    }
+}
+
+/// How long to wait before the next look at an operation that could not be read.
+pub(super) fn after_read_failure(config: &super::SyncConfig) -> Duration {
+    config.default_poll.max(config.min_poll)
+}

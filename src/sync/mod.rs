@@ -1,0 +1,170 @@
+//! Background work that keeps the cache true: a periodic resync of the whole workspace, a
+//! poller that follows every operation the dashboard started to its end, and a watcher that
+//! re-reads computes whose state is moving. Each change is published as an event.
+
+mod actions;
+mod mapping;
+mod poller;
+mod resync;
+mod watcher;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use tokio::sync::{Notify, broadcast};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::azure::{ArmClient, ArmError};
+use crate::store;
+
+pub use actions::{Action, StartedOperation};
+pub use mapping::record_from_resource;
+pub use resync::ResyncReport;
+
+/// Paces of the background tasks.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Full resync of the workspace.
+    pub resync_every: Duration,
+    /// Re-read of computes in a transitional state that no followed operation covers.
+    pub watch_every: Duration,
+    /// Bounds on the wait between two polls of one operation (Azure's Retry-After is clamped
+    /// into them; without one, `default_poll` is used).
+    pub min_poll: Duration,
+    pub default_poll: Duration,
+    pub max_poll: Duration,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            resync_every: Duration::from_secs(30),
+            watch_every: Duration::from_secs(2),
+            min_poll: Duration::from_millis(500),
+            default_poll: Duration::from_secs(5),
+            max_poll: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A compute whose cached row changed (or disappeared).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputeChanged {
+    pub name: String,
+}
+
+/// Handle to the sync machinery; cheap to clone.
+#[derive(Clone)]
+pub struct Sync {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: SqlitePool,
+    arm: ArmClient,
+    config: SyncConfig,
+    events: broadcast::Sender<ComputeChanged>,
+    poller_wakeup: Notify,
+    resync_lock: tokio::sync::Mutex<()>,
+    /// Problems already logged, so a bad answer is logged once, not on every cycle.
+    logged_problems: Mutex<HashSet<String>>,
+}
+
+impl Sync {
+    pub fn new(db: SqlitePool, arm: ArmClient, config: SyncConfig) -> Self {
+        let (events, _) = broadcast::channel(1024);
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                arm,
+                config,
+                events,
+                poller_wakeup: Notify::new(),
+                resync_lock: tokio::sync::Mutex::new(()),
+                logged_problems: Mutex::new(HashSet::new()),
+            }),
+        }
+    }
+
+    pub fn arm(&self) -> &ArmClient {
+        &self.inner.arm
+    }
+
+    pub fn db(&self) -> &SqlitePool {
+        &self.inner.db
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ComputeChanged> {
+        self.inner.events.subscribe()
+    }
+
+    /// Starts the resync, poller and watcher loops; they stop when `shutdown` is cancelled.
+    pub fn spawn(&self, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+        vec![
+            tokio::spawn(resync::run(self.clone(), shutdown.clone())),
+            tokio::spawn(poller::run(self.clone(), shutdown.clone())),
+            tokio::spawn(watcher::run(self.clone(), shutdown)),
+        ]
+    }
+
+    /// Re-read one compute from Azure and update (or drop) its cached row.
+    pub async fn refresh_compute(&self, name: &str) -> Result<(), ArmError> {
+        let now = store::now();
+        match self.inner.arm.get_compute(name).await? {
+            Some(resource) => {
+                if let Some(record) = record_from_resource(&resource) {
+                    self.log_db_error(store::computes::upsert(&self.inner.db, &record, &now).await);
+                }
+            }
+            None => self.log_db_error(store::computes::remove(&self.inner.db, name).await),
+        }
+        self.publish(name);
+        Ok(())
+    }
+
+    fn publish(&self, name: &str) {
+        // Nobody listening is fine: pages re-read the cache when they connect.
+        let _ = self.inner.events.send(ComputeChanged { name: name.to_string() });
+    }
+
+    fn wake_poller(&self) {
+        self.inner.poller_wakeup.notify_one();
+    }
+
+    /// Log a problem the first time it is seen; return whether it was logged.
+    fn log_once(&self, key: String, log: impl FnOnce()) -> bool {
+        let first_time = self
+            .inner
+            .logged_problems
+            .lock()
+            .map(|mut seen| seen.insert(key))
+            .unwrap_or(true);
+        if first_time {
+            log();
+        }
+        first_time
+    }
+
+    /// Forget a logged problem once it is gone, so that its return is logged again.
+    fn problem_solved(&self, key: &str) {
+        if let Ok(mut seen) = self.inner.logged_problems.lock() {
+            seen.remove(key);
+        }
+    }
+
+    fn log_db_error<T>(&self, result: sqlx::Result<T>) {
+        if let Err(e) = result {
+            tracing::error!(error = %e, "writing the cache failed");
+        }
+    }
+}
+
+/// The pace to poll at next: Azure's wish, kept inside our bounds.
+fn clamp_poll(config: &SyncConfig, retry_after: Option<Duration>) -> Duration {
+    retry_after
+        .unwrap_or(config.default_poll)
+        .clamp(config.min_poll, config.max_poll)
+}
