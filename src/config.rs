@@ -29,6 +29,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run the built-in Azure emulator alone, for tests, demos and other tools.
     Emulator(EmulatorArgs),
+    /// Exit 0 if the dashboard at --listen answers /healthz (for container health checks).
+    Healthcheck {
+        #[arg(long, env = "CS_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

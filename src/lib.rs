@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod emulator;
+pub mod startup;
 pub mod store;
 pub mod sync;
 pub mod web;

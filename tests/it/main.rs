@@ -1,0 +1,9 @@
+//! Integration tests: the real server on an ephemeral port, real HTTP, a real SQLite file, and
+//! the emulator over real HTTP. One binary, so the crate is linked once.
+
+mod arm_client;
+mod compute_page;
+mod helpers;
+mod poller;
+mod resync;
+mod startup;

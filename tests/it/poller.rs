@@ -1,0 +1,103 @@
+//! Operations are recorded before Azure is asked and followed to their end, across restarts.
+
+use std::time::Duration;
+
+use compute_studio::azure::PowerAction;
+use compute_studio::store::{self, operations};
+use compute_studio::sync::Action;
+use compute_studio::emulator::Timings;
+
+use crate::helpers::{TestApp, arm_client, database_url, empty_config, eventually, instance_body, spawn_emulator};
+
+async fn row_state(db: &sqlx::SqlitePool, name: &str) -> Option<String> {
+    store::computes::get_row(db, name).await.unwrap().map(|r| r.state)
+}
+
+#[tokio::test]
+async fn an_operation_is_followed_to_its_end() {
+    let emulator = spawn_emulator(empty_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(&emulator, &database_url(&dir)).await;
+    let body = instance_body(&emulator.emulator.config().location, "Standard_DS11_v2");
+
+    let started = app
+        .sync
+        .start_operation("ada-box", Action::Create(Box::new(body)), "tests")
+        .await
+        .expect("Azure accepts the create");
+
+    let db = app.sync.db().clone();
+    let op = operations::get(&db, &started.id).await.unwrap().expect("recorded");
+    assert_eq!(op.action, "create");
+    assert_eq!(op.started_by, "tests");
+    eventually(Duration::from_secs(5), "the create to succeed", || async {
+        let op = operations::get(&db, &started.id).await.unwrap().unwrap();
+        op.status == operations::status::SUCCEEDED && op.ended_at.is_some()
+    })
+    .await;
+    assert_eq!(row_state(&db, "ada-box").await.as_deref(), Some("Running"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_action_is_recorded_with_azures_words() {
+    let emulator = spawn_emulator(empty_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(&emulator, &database_url(&dir)).await;
+
+    let error = app
+        .sync
+        .start_operation("ghost", Action::Power(PowerAction::Start), "tests")
+        .await
+        .expect_err("there is no such compute");
+
+    assert_eq!(error.status(), Some(404));
+    let db = app.sync.db().clone();
+    let ops = operations::for_compute(&db, "ghost", 10).await.unwrap();
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].status, operations::status::FAILED);
+    assert!(ops[0].error_message.as_deref().is_some_and(|m| !m.is_empty()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_restarted_server_finishes_what_the_previous_one_started() {
+    let mut config = empty_config();
+    config.timings = Timings { stop: Duration::from_millis(800), ..Timings::fast() };
+    let emulator = spawn_emulator(config).await;
+    let arm = arm_client(&emulator);
+    let location = emulator.emulator.config().location.clone();
+    let created = arm.create_or_update("kat-box", &instance_body(&location, "Standard_DS11_v2")).await.unwrap();
+    let handle = created.operation.unwrap();
+    eventually(Duration::from_secs(5), "the instance to run", || async {
+        matches!(arm.poll(&handle).await, Ok(compute_studio::azure::LroStatus::Succeeded))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(&dir);
+
+    // First server: start a stop, and go down before it ends.
+    let first = TestApp::start(&emulator, &url).await;
+    let started = first
+        .sync
+        .start_operation("kat-box", Action::Power(PowerAction::Stop), "tests")
+        .await
+        .expect("accepted");
+    first.stop().await;
+    let db = store::open(&url, 1).await.unwrap();
+    let op = operations::get(&db, &started.id).await.unwrap().unwrap();
+    assert_eq!(op.status, operations::status::IN_PROGRESS, "the operation outlived its server");
+    assert!(op.polling_url.is_some());
+    db.close().await;
+
+    // Second server on the same database: it picks the operation up and finishes it.
+    let second = TestApp::start(&emulator, &url).await;
+    let db = second.sync.db().clone();
+    eventually(Duration::from_secs(10), "the resumed stop to succeed", || async {
+        operations::get(&db, &started.id).await.unwrap().unwrap().status == operations::status::SUCCEEDED
+    })
+    .await;
+    assert_eq!(row_state(&db, "kat-box").await.as_deref(), Some("Stopped"));
+    assert_eq!(emulator.emulator.request_count("POST", "/kat-box/stop"), 1, "the stop was sent once");
+    second.stop().await;
+}
