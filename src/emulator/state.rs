@@ -427,6 +427,7 @@ impl World {
             ));
         }
         self.refuse_if_busy(key)?;
+        refuse_if_unmanaged(existing)?;
         let is_cluster = existing.compute_type() == CLUSTER;
         let new_scale = match (is_cluster, request.inner.get("scaleSettings")) {
             (true, Some(settings)) => Some(self.checked_rescale(key, Some(settings))?),
@@ -492,6 +493,7 @@ impl World {
             ));
         }
         self.refuse_if_busy(&key)?;
+        refuse_if_unmanaged(compute)?;
         let scale = self.checked_rescale(&key, settings)?;
         let compute = self
             .computes
@@ -588,6 +590,7 @@ impl World {
                 ),
             ));
         }
+        refuse_if_unmanaged(compute)?;
         let state = compute.inner_str("state").to_string();
         let (allowed, wanted, transitional, duration): (&[&str], &str, &str, Duration) =
             match action {
@@ -983,7 +986,11 @@ impl World {
         now: OffsetDateTime,
     ) -> Map<String, Value> {
         let location = &self.config.location;
-        let ssh_enabled = inner["sshSettings"]["sshPublicAccess"].as_str() == Some("Enabled");
+        let ssh_enabled = inner
+            .get("sshSettings")
+            .and_then(|s| s.get("sshPublicAccess"))
+            .and_then(Value::as_str)
+            == Some("Enabled");
         let mut ssh = json!({
             "sshPublicAccess": if ssh_enabled { "Enabled" } else { "Disabled" },
             "adminUserName": "azureuser",
@@ -1255,6 +1262,17 @@ fn parse_scale(settings: Option<&Value>, default_when_missing: bool) -> Result<S
 /// Names are case-insensitive in URLs: the store is keyed by the lowercase name.
 fn key_of(name: &str) -> String {
     name.to_ascii_lowercase()
+}
+
+/// Resources stored with `insert_raw` are kept exactly as given: they cannot be modified.
+fn refuse_if_unmanaged(compute: &StoredCompute) -> Result<(), ArmError> {
+    if compute.managed {
+        return Ok(());
+    }
+    Err(ArmError::bad_request(
+        "BadRequest",
+        format!("The compute '{}' cannot be modified.", compute.name()),
+    ))
 }
 
 fn not_found_compute(name: &str) -> ArmError {
