@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use compute_studio::emulator::demo::DEMO_USERS;
 use compute_studio::emulator::{Emulator, EmulatorConfig, Fault, RunningEmulator, Seed};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -1068,23 +1069,26 @@ async fn secrets_are_never_returned() {
 }
 
 #[tokio::test]
-async fn user_tokens_fill_created_by() {
+async fn user_tokens_fill_created_by_and_system_data() {
     let env = Env::start().await;
-    // A JWT whose claims name a user: the emulator decodes it without verifying (not issued, so
-    // refused); the identity fill is exercised through the issued service-principal token above.
-    let (status, _) = json_of(
-        env.client
-            .get(format!(
-                "{}?api-version={API}",
-                env.workspace_url("/computes")
-            ))
-            .bearer_auth(env.emulator().issue_token())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let grace = &DEMO_USERS[1];
+    let token = env.emulator().issue_user_token(grace);
+    let response = env
+        .client
+        .put(env.compute_url("grace-box", ""))
+        .bearer_auth(&token)
+        .json(&instance_body("Standard_DS11_v2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (_, got) = env.get_compute("grace-box").await;
+    let created_by = &got["properties"]["properties"]["createdBy"];
+    assert_eq!(created_by["userId"], grace.object_id);
+    assert_eq!(created_by["userOrgId"], grace.tenant_id);
+    assert_eq!(created_by["userName"], grace.email);
+    assert_eq!(got["systemData"]["createdBy"], grace.email);
+    assert_eq!(got["systemData"]["createdByType"], "User");
 }
 
 #[tokio::test]
@@ -1116,4 +1120,39 @@ async fn demo_seed_is_lively() {
         .filter(|c| c["properties"]["computeType"] == "AmlCompute")
         .count();
     assert_eq!(clusters, 2);
+}
+
+#[tokio::test]
+async fn demo_activity_flips_instances_by_schedule() {
+    let mut config = EmulatorConfig::demo();
+    config.demo_activity = Some(Duration::from_millis(60));
+    let env = Env::start_with(config).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, list) = json_of(
+        env.get(&format!(
+            "{}?api-version={API}",
+            env.workspace_url("/computes")
+        ))
+        .await,
+    )
+    .await;
+    let moving: Vec<&Value> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            matches!(
+                c["properties"]["properties"]["state"].as_str(),
+                Some("Starting" | "Stopping")
+            )
+        })
+        .collect();
+    // One instance is seeded as Stopping; the activity has moved at least one more.
+    assert!(moving.len() >= 2, "{moving:?}");
+    assert!(moving.iter().all(|c| {
+        matches!(
+            c["properties"]["properties"]["lastOperation"]["operationTrigger"].as_str(),
+            Some("Schedule" | "IdleShutdown")
+        )
+    }));
 }

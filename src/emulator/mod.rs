@@ -136,6 +136,19 @@ impl Emulator {
         lock(&self.shared.world).tokens.issue(&identity, lifetime)
     }
 
+    /// Issues an access token on behalf of a demo user (what the browser sign-in flow, a later
+    /// task, will hand out): computes created with it have that user in `createdBy`.
+    pub fn issue_user_token(&self, user: &demo::DemoUser) -> String {
+        let identity = Identity {
+            object_id: user.object_id.to_string(),
+            tenant_id: user.tenant_id.to_string(),
+            user_name: user.email.to_string(),
+            is_application: false,
+        };
+        let lifetime = self.shared.config.token_lifetime;
+        lock(&self.shared.world).tokens.issue(&identity, lifetime)
+    }
+
     fn world(&self) -> MutexGuard<'_, World> {
         lock(&self.shared.world)
     }
