@@ -1,1 +1,195 @@
 //! A stand-alone fake of the Azure ML compute REST API and of the Entra token endpoint.
+//!
+//! It serves, over real HTTP, the ARM calls the dashboard makes (list, get, create, update,
+//! delete, start/stop/restart, listNodes, vmSizes, usages, long-running operation status) with
+//! Azure's wire format, validation, error codes and state machine, so that a client cannot tell
+//! it from Azure. See `/work/shared/arm-compute-api.md`.
+//!
+//! Layout: `config` (what an instance looks like), `state` (the world and its state machine),
+//! `routes` (HTTP), `auth` (tokens), `catalogue` (VM sizes), `seed` (demo data and activity),
+//! `faults` (injected misbehaviour), `demo` (the demo people).
+
+mod auth;
+mod catalogue;
+mod config;
+pub mod demo;
+mod error;
+mod faults;
+mod routes;
+mod seed;
+mod state;
+mod util;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::task::JoinHandle;
+
+pub use auth::{SERVICE_PRINCIPAL_NAME, SERVICE_PRINCIPAL_OBJECT_ID};
+pub use catalogue::vm_size_catalogue;
+pub use config::{DEMO_SUBSCRIPTION_ID, EmulatorConfig, Seed, Timings, default_quotas};
+pub use faults::Fault;
+
+use auth::Identity;
+use state::World;
+
+/// A running fake of the workspace. Cheap to clone: all clones share one world.
+#[derive(Clone)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    config: EmulatorConfig,
+    world: Mutex<World>,
+    faults: Mutex<VecDeque<Fault>>,
+    /// (method, path) of every request received, for `request_count`.
+    requests: Mutex<Vec<(String, String)>>,
+    /// Counts ARM requests, to make the remaining-budget headers go down like Azure's.
+    arm_requests: AtomicU64,
+}
+
+impl Emulator {
+    /// A new emulator with the seed of `config` applied.
+    pub fn new(config: EmulatorConfig) -> Self {
+        let mut world = World::new(config.clone());
+        if config.seed == Seed::Demo {
+            seed::apply_demo_seed(&mut world);
+        }
+        Emulator {
+            shared: Arc::new(Shared {
+                config,
+                world: Mutex::new(world),
+                faults: Mutex::new(VecDeque::new()),
+                requests: Mutex::new(Vec::new()),
+                arm_requests: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Every route, with the state applied.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.clone())
+    }
+
+    /// Binds `addr` (port 0 picks a free port), serves in a background task and starts the demo
+    /// activity if the configuration asks for it.
+    pub async fn spawn(
+        config: EmulatorConfig,
+        addr: SocketAddr,
+    ) -> std::io::Result<RunningEmulator> {
+        let emulator = Emulator::new(config);
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let host = if local.ip().is_unspecified() {
+            format!("127.0.0.1:{}", local.port())
+        } else {
+            local.to_string()
+        };
+        let router = emulator.router();
+        let server = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "emulator server stopped");
+            }
+        });
+        let activity = emulator
+            .config()
+            .demo_activity
+            .map(|period| tokio::spawn(seed::run_demo_activity(emulator.clone(), period)));
+        Ok(RunningEmulator {
+            base_url: format!("http://{host}"),
+            emulator,
+            tasks: vec![Some(server), activity].into_iter().flatten().collect(),
+        })
+    }
+
+    /// Queues a fault for the next ARM requests (the token endpoint is never affected).
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared.faults).push_back(fault);
+    }
+
+    /// Stores a compute resource exactly as given (e.g. of a `computeType` the dashboard does not
+    /// know); it is listed and returned as is and never changes by itself.
+    pub fn insert_raw(&self, compute: serde_json::Value) {
+        lock(&self.shared.world).insert_raw(compute);
+    }
+
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.shared.config
+    }
+
+    /// How many requests with this method and a path ending in `path_suffix` were received.
+    pub fn request_count(&self, method: &str, path_suffix: &str) -> usize {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|(m, p)| m.eq_ignore_ascii_case(method) && p.ends_with(path_suffix))
+            .count()
+    }
+
+    /// Issues an access token for the dashboard's service principal, as the token endpoint
+    /// would (handy for tests and for in-process use).
+    pub fn issue_token(&self) -> String {
+        let identity = Identity::service_principal(&self.shared.config.tenant_id);
+        let lifetime = self.shared.config.token_lifetime;
+        lock(&self.shared.world).tokens.issue(&identity, lifetime)
+    }
+
+    /// Issues an access token on behalf of a demo user (what the browser sign-in flow, a later
+    /// task, will hand out): computes created with it have that user in `createdBy`.
+    pub fn issue_user_token(&self, user: &demo::DemoUser) -> String {
+        let identity = Identity {
+            object_id: user.object_id.to_string(),
+            tenant_id: user.tenant_id.to_string(),
+            user_name: user.email.to_string(),
+            is_application: false,
+        };
+        let lifetime = self.shared.config.token_lifetime;
+        lock(&self.shared.world).tokens.issue(&identity, lifetime)
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        lock(&self.shared.world)
+    }
+
+    fn take_fault(&self) -> Option<Fault> {
+        faults::take_one(&mut lock(&self.shared.faults))
+    }
+
+    fn record_request(&self, method: &str, path: &str) {
+        lock(&self.shared.requests).push((method.to_string(), path.to_string()));
+    }
+
+    fn next_arm_request_number(&self) -> u64 {
+        self.shared.arm_requests.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A poisoned lock only means a handler panicked mid-update; the data is still usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An emulator serving on a port; dropping it stops the server.
+pub struct RunningEmulator {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base_url: String,
+    pub emulator: Emulator,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    /// Stops serving (the same as dropping it).
+    pub fn shutdown(self) {}
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,632 @@
+//! The ARM routes of the workspace's computes and of the region, with the checks ARM makes on
+//! every request (token, api-version, subscription/resource group/workspace) and the headers
+//! it adds to every response.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use time::{Date, Month};
+
+use super::super::Emulator;
+use super::super::auth::{self, Identity};
+use super::super::error::ArmError;
+use super::super::faults::{Fault, HTML_ERROR_PAGE, server_error_code};
+use super::super::state::{Action, OperationOutcome, Trigger, World};
+use super::super::util::{base64url_decode, base64url_encode, percent_decode};
+use super::Reply;
+
+/// Api-versions listed in the "supported versions" message (the emulator accepts any
+/// well-formed version from 2020-08-01 on).
+const SUPPORTED_VERSIONS: &str = "2020-08-01, 2021-01-01, 2021-07-01, 2022-05-01, 2022-10-01, 2023-04-01, 2023-10-01, 2024-04-01, 2024-10-01, 2025-01-01-preview, 2025-06-01, 2025-07-01-preview, 2025-09-01, 2025-12-01";
+
+/// Everything a handler needs to know about the request.
+struct Request<'a> {
+    method: &'a Method,
+    /// `http://{Host}`: absolute URLs in responses point back to where the client called.
+    base: String,
+    path: &'a str,
+    query: Vec<(String, String)>,
+    api_version: String,
+    caller: Identity,
+    body: &'a Bytes,
+}
+
+impl Request<'_> {
+    fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Entry point of every path that is not the token endpoint or the health check.
+pub async fn arm_entry(
+    State(emulator): State<Emulator>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let correlation_id = headers
+        .get("x-ms-client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let mut response = match emulator.take_fault() {
+        None => handle(&emulator, &method, &uri, &headers, &body).into_response(),
+        Some(Fault::Latency { delay, .. }) => {
+            tokio::time::sleep(delay).await;
+            handle(&emulator, &method, &uri, &headers, &body).into_response()
+        }
+        Some(Fault::Truncated { .. }) => {
+            let mut reply = handle(&emulator, &method, &uri, &headers, &body);
+            let text = match reply.body_text() {
+                t if t.is_empty() => r#"{"value":[{"id":"/subscriptions/"}]}"#.to_string(),
+                t => t,
+            };
+            let cut = text.char_indices().map(|(i, _)| i).nth(text.chars().count() / 2).unwrap_or(0);
+            reply.status = StatusCode::OK;
+            reply.into_response_with_body(text[..cut].to_string())
+        }
+        Some(Fault::Throttle { retry_after_secs, .. }) => Reply::error(&ArmError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "The request is being throttled as the limit has been reached for operation type - Read_ObservationWindow_00:05:00. For more information, see - https://aka.ms/srpthrottlinglimits",
+        ))
+        .header("retry-after", retry_after_secs.to_string())
+        .into_response(),
+        Some(Fault::ServerError { status, .. }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let (code, message) = server_error_code(status.as_u16());
+            Reply::error(&ArmError::new(status, code, message)).into_response()
+        }
+        Some(Fault::NotJson { .. }) => {
+            let mut response = (StatusCode::OK, HTML_ERROR_PAGE).into_response();
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            response
+        }
+    };
+    add_arm_headers(
+        &emulator,
+        &method,
+        &mut response,
+        &request_id,
+        &correlation_id,
+    );
+    response
+}
+
+/// The headers ARM puts on every response.
+fn add_arm_headers(
+    emulator: &Emulator,
+    method: &Method,
+    response: &mut Response,
+    request_id: &str,
+    correlation_id: &str,
+) {
+    let number = emulator.next_arm_request_number();
+    let (budget_header, budget) = match *method {
+        Method::GET | Method::HEAD => ("x-ms-ratelimit-remaining-subscription-reads", 11_999),
+        Method::DELETE => ("x-ms-ratelimit-remaining-subscription-deletes", 14_999),
+        _ => ("x-ms-ratelimit-remaining-subscription-writes", 1_199),
+    };
+    let region = emulator.config().location.to_ascii_uppercase();
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    set("x-ms-request-id", request_id.to_string());
+    set("x-ms-correlation-request-id", correlation_id.to_string());
+    set(
+        "x-ms-routing-request-id",
+        format!(
+            "{region}:{}:{request_id}",
+            time::OffsetDateTime::now_utc().unix_timestamp()
+        ),
+    );
+    set(budget_header, (budget - number % budget).to_string());
+    headers
+        .entry(header::CONTENT_TYPE)
+        .or_insert(HeaderValue::from_static(super::JSON_CONTENT_TYPE));
+}
+
+/// Checks token, api-version and scope, then dispatches on the (case-insensitive) path.
+fn handle(
+    emulator: &Emulator,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Reply {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let base = format!("http://{host}");
+    let mut world = emulator.world();
+    world.settle(Instant::now());
+
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let token = match world.tokens.check(authorization) {
+        Ok(token) => token,
+        Err(problem) => {
+            let (code, message) = auth::describe(&problem);
+            return Reply::error(&ArmError::new(StatusCode::UNAUTHORIZED, code, message.clone())).header(
+                "www-authenticate",
+                format!(
+                    "Bearer authorization_uri=\"{base}/{}\", error=\"invalid_token\", error_description=\"{message}\"",
+                    world.config.tenant_id
+                ),
+            );
+        }
+    };
+    let caller = Identity::from_jwt(&token)
+        .unwrap_or_else(|| Identity::service_principal(&world.config.tenant_id));
+
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let api_version = match check_api_version(
+        query
+            .iter()
+            .find(|(k, _)| k == "api-version")
+            .map(|(_, v)| v.as_str()),
+    ) {
+        Ok(v) => v,
+        Err(error) => return Reply::error(&error),
+    };
+    let request = Request {
+        method,
+        base,
+        path: uri.path(),
+        query,
+        api_version,
+        caller,
+        body,
+    };
+    match route(&mut world, &request) {
+        Ok(reply) => reply,
+        Err(error) => Reply::error(&error),
+    }
+}
+
+/// `api-version` must be present and a date (optionally `-preview`) from 2020-08-01 on.
+fn check_api_version(value: Option<&str>) -> Result<String, ArmError> {
+    let Some(version) = value else {
+        return Err(ArmError::bad_request(
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        ));
+    };
+    let invalid = || {
+        ArmError::bad_request(
+            "InvalidApiVersionParameter",
+            format!(
+                "The api-version '{version}' is invalid. The supported versions are '{SUPPORTED_VERSIONS}'."
+            ),
+        )
+    };
+    let date_part = version.strip_suffix("-preview").unwrap_or(version);
+    let parts: Vec<&str> = date_part.split('-').collect();
+    let [year, month, day] = parts.as_slice() else {
+        return Err(invalid());
+    };
+    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return Err(invalid());
+    }
+    let number = |s: &str| s.parse::<u16>().ok();
+    let date = match (number(year), number(month), number(day)) {
+        (Some(y), Some(m), Some(d)) => Month::try_from(m as u8)
+            .ok()
+            .and_then(|m| Date::from_calendar_date(i32::from(y), m, d as u8).ok()),
+        _ => None,
+    };
+    let earliest = Date::from_calendar_date(2020, Month::August, 1).map_err(|_| invalid())?;
+    match date {
+        Some(date) if date >= earliest => Ok(version.to_string()),
+        _ => Err(invalid()),
+    }
+}
+
+fn route(world: &mut World, request: &Request) -> Result<Reply, ArmError> {
+    let segments: Vec<String> = request
+        .path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    let original = |i: usize| segments[i].as_str();
+    match lower.as_slice() {
+        [
+            "subscriptions",
+            _,
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.machinelearningservices",
+            "workspaces",
+            _,
+            "computes",
+            ..,
+        ] => {
+            check_workspace(world, original(1), original(3), original(7))?;
+            let rest: Vec<&str> = (9..segments.len()).map(original).collect();
+            match rest.as_slice() {
+                [] => only(request, &[Method::GET]).and_then(|_| list_computes(world, request)),
+                [name] => compute_route(world, request, name),
+                [name, _] => action_route(world, request, name, lower[10]),
+                _ => Err(unsupported(request)),
+            }
+        }
+        [
+            "subscriptions",
+            _,
+            "providers",
+            "microsoft.machinelearningservices",
+            "locations",
+            _,
+            rest @ ..,
+        ] => {
+            check_subscription(world, original(1))?;
+            location_route(world, request, original(5), rest)
+        }
+        ["subscriptions", _, "resourcegroups", _, ..] => {
+            check_subscription(world, original(1))?;
+            check_resource_group(world, original(3))?;
+            Err(unsupported(request))
+        }
+        ["subscriptions", _, ..] => {
+            check_subscription(world, original(1))?;
+            Err(unsupported(request))
+        }
+        _ => Err(unsupported(request)),
+    }
+}
+
+fn unsupported(request: &Request) -> ArmError {
+    ArmError::not_found(
+        "NotFound",
+        format!(
+            "No HTTP resource was found that matches the request URI '{}{}'.",
+            request.base, request.path
+        ),
+    )
+}
+
+fn only(request: &Request, methods: &[Method]) -> Result<(), ArmError> {
+    if methods.contains(request.method) {
+        return Ok(());
+    }
+    Err(ArmError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!(
+            "The requested resource does not support http method '{}'.",
+            request.method
+        ),
+    ))
+}
+
+fn check_subscription(world: &World, subscription: &str) -> Result<(), ArmError> {
+    if subscription.eq_ignore_ascii_case(&world.config.subscription_id) {
+        return Ok(());
+    }
+    Err(ArmError::not_found(
+        "SubscriptionNotFound",
+        format!("The subscription '{subscription}' could not be found."),
+    ))
+}
+
+fn check_resource_group(world: &World, group: &str) -> Result<(), ArmError> {
+    if group.eq_ignore_ascii_case(&world.config.resource_group) {
+        return Ok(());
+    }
+    Err(ArmError::not_found(
+        "ResourceGroupNotFound",
+        format!("Resource group '{group}' could not be found."),
+    ))
+}
+
+fn check_workspace(
+    world: &World,
+    subscription: &str,
+    group: &str,
+    workspace: &str,
+) -> Result<(), ArmError> {
+    check_subscription(world, subscription)?;
+    check_resource_group(world, group)?;
+    if workspace.eq_ignore_ascii_case(&world.config.workspace) {
+        return Ok(());
+    }
+    Err(ArmError::not_found(
+        "ResourceNotFound",
+        format!(
+            "The Resource 'Microsoft.MachineLearningServices/workspaces/{workspace}' under resource group '{group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+        ),
+    ))
+}
+
+// ----- computes ------------------------------------------------------------------------------------
+
+/// `GET W/computes`: one page; `$skip` is an opaque token (base64url of the offset).
+fn list_computes(world: &World, request: &Request) -> Result<Reply, ArmError> {
+    let offset = match request.query("$skip") {
+        None | Some("") => 0,
+        Some(token) => decode_skip(token).ok_or_else(|| {
+            ArmError::bad_request(
+                "BadRequest",
+                format!("The continuation token '{token}' is invalid."),
+            )
+        })?,
+    };
+    let all = world.list_views();
+    let page_size = world.config.page_size.max(1);
+    let page: Vec<Value> = all.iter().skip(offset).take(page_size).cloned().collect();
+    let mut body = json!({ "value": page });
+    if offset + page_size < all.len() {
+        body["nextLink"] = json!(format!(
+            "{}{}?api-version={}&$skip={}",
+            request.base,
+            request.path,
+            request.api_version,
+            encode_skip(offset + page_size)
+        ));
+    }
+    Ok(Reply::json(StatusCode::OK, body))
+}
+
+fn encode_skip(offset: usize) -> String {
+    base64url_encode(format!("skip:{offset}").as_bytes())
+}
+
+fn decode_skip(token: &str) -> Option<usize> {
+    let bytes = base64url_decode(token)?;
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("skip:")?
+        .parse()
+        .ok()
+}
+
+fn compute_route(world: &mut World, request: &Request, name: &str) -> Result<Reply, ArmError> {
+    let retry_after = world.config.timings.retry_after_secs.to_string();
+    match *request.method {
+        Method::GET => world
+            .get_view(name)
+            .map(|v| Reply::json(StatusCode::OK, v))
+            .ok_or_else(|| not_found(name)),
+        Method::PUT => {
+            let body = parse_body(request.body)?;
+            let (status, view, op_id) = world.create_or_update(name, &body, &request.caller)?;
+            Ok(Reply::json(status, view)
+                .header("azure-asyncoperation", status_url(world, request, &op_id))
+                .header("retry-after", retry_after))
+        }
+        Method::PATCH => {
+            let body = parse_body(request.body)?;
+            let (view, op_id) = world.patch(name, &body)?;
+            Ok(Reply::json(StatusCode::OK, view)
+                .header("azure-asyncoperation", status_url(world, request, &op_id))
+                .header("location", result_url(world, request, &op_id))
+                .header("retry-after", retry_after))
+        }
+        Method::DELETE => match world.delete(name, request.query("underlyingResourceAction"))? {
+            None => Ok(Reply::empty(StatusCode::NO_CONTENT)),
+            Some(op_id) => Ok(Reply::empty(StatusCode::ACCEPTED)
+                .header("azure-asyncoperation", status_url(world, request, &op_id))
+                .header("location", result_url(world, request, &op_id))
+                .header("retry-after", retry_after)),
+        },
+        _ => only(
+            request,
+            &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
+        )
+        .map(|_| Reply::empty(StatusCode::OK)),
+    }
+}
+
+fn action_route(
+    world: &mut World,
+    request: &Request,
+    name: &str,
+    action: &str,
+) -> Result<Reply, ArmError> {
+    let power = match action {
+        "start" => Some(Action::Start),
+        "stop" => Some(Action::Stop),
+        "restart" => Some(Action::Restart),
+        "listnodes" => None,
+        _ => return Err(unsupported(request)),
+    };
+    only(request, &[Method::POST])?;
+    let Some(action) = power else {
+        return world
+            .list_nodes(name)
+            .map(|nodes| Reply::json(StatusCode::OK, nodes));
+    };
+    let op_id = world.power(name, action, Trigger::User)?;
+    Ok(Reply::empty(StatusCode::ACCEPTED)
+        .header("location", result_url(world, request, &op_id))
+        .header("azure-asyncoperation", status_url(world, request, &op_id))
+        .header(
+            "retry-after",
+            world.config.timings.retry_after_secs.to_string(),
+        ))
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, ArmError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ArmError::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })
+}
+
+fn not_found(name: &str) -> ArmError {
+    ArmError::not_found(
+        "ResourceNotFound",
+        format!(
+            "The Resource 'Microsoft.MachineLearningServices/workspaces/computes/{name}' was not found."
+        ),
+    )
+}
+
+fn location_prefix(world: &World, request: &Request) -> String {
+    format!(
+        "{}/subscriptions/{}/providers/Microsoft.MachineLearningServices/locations/{}",
+        request.base, world.config.subscription_id, world.config.location
+    )
+}
+
+fn status_url(world: &World, request: &Request, op_id: &str) -> String {
+    format!(
+        "{}/computeOperationsStatus/{op_id}?api-version={}",
+        location_prefix(world, request),
+        request.api_version
+    )
+}
+
+fn result_url(world: &World, request: &Request, op_id: &str) -> String {
+    format!(
+        "{}/computeOperationsResult/{op_id}?api-version={}",
+        location_prefix(world, request),
+        request.api_version
+    )
+}
+
+// ----- region --------------------------------------------------------------------------------------
+
+fn location_route(
+    world: &World,
+    request: &Request,
+    location: &str,
+    rest: &[&str],
+) -> Result<Reply, ArmError> {
+    only(request, &[Method::GET])?;
+    let here = normalise_location(location) == normalise_location(&world.config.location);
+    match rest {
+        ["vmsizes"] => Ok(Reply::json(
+            StatusCode::OK,
+            json!({ "value": world.catalogue }),
+        )),
+        ["usages"] => {
+            let mut usages = world.usages();
+            if !here {
+                // Nothing of this workspace runs in another region.
+                usages.iter_mut().for_each(|u| u.current_value = 0);
+            }
+            Ok(Reply::json(StatusCode::OK, json!({ "value": usages })))
+        }
+        ["computeoperationsstatus", _] => {
+            let op_id = last_segment(request);
+            world
+                .operation_status_body(&op_id, Instant::now())
+                .map(|body| Reply::json(StatusCode::OK, body))
+                .ok_or_else(|| operation_not_found(&op_id))
+        }
+        ["computeoperationsresult", _] => operation_result(world, request, &last_segment(request)),
+        _ => Err(unsupported(request)),
+    }
+}
+
+fn normalise_location(location: &str) -> String {
+    location
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+fn last_segment(request: &Request) -> String {
+    percent_decode(
+        request
+            .path
+            .rsplit('/')
+            .find(|s| !s.is_empty())
+            .unwrap_or(""),
+    )
+}
+
+fn operation_not_found(op_id: &str) -> ArmError {
+    ArmError::not_found(
+        "NotFound",
+        format!("The operation '{op_id}' was not found."),
+    )
+}
+
+/// The `Location` URL: 202 while running, then what the synchronous call would have answered.
+fn operation_result(world: &World, request: &Request, op_id: &str) -> Result<Reply, ArmError> {
+    let (op, outcome) = world
+        .operation_outcome(op_id, Instant::now())
+        .ok_or_else(|| operation_not_found(op_id))?;
+    match outcome {
+        OperationOutcome::InProgress => Ok(Reply::empty(StatusCode::ACCEPTED)
+            .header("location", result_url(world, request, op_id))
+            .header(
+                "retry-after",
+                world.config.timings.retry_after_secs.to_string(),
+            )),
+        OperationOutcome::Failed(error) => Err(error),
+        OperationOutcome::Succeeded => Ok(match op.action {
+            Action::Delete => Reply::empty(StatusCode::NO_CONTENT),
+            Action::Create | Action::Update => Reply::json(
+                StatusCode::OK,
+                world
+                    .operation_target_view(&op)
+                    .unwrap_or_else(|| json!({})),
+            ),
+            Action::Start | Action::Stop | Action::Restart => Reply::empty(StatusCode::OK),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_versions() {
+        assert!(check_api_version(Some("2025-06-01")).is_ok());
+        assert!(check_api_version(Some("2025-07-01-preview")).is_ok());
+        assert!(check_api_version(Some("2020-08-01")).is_ok());
+        assert_eq!(
+            check_api_version(None).unwrap_err().code,
+            "MissingApiVersionParameter"
+        );
+        for bad in [
+            "2019-05-01",
+            "2020-07-31",
+            "2025-13-01",
+            "2025-6-1",
+            "latest",
+            "2025-06-01-beta",
+            "",
+        ] {
+            assert_eq!(
+                check_api_version(Some(bad)).unwrap_err().code,
+                "InvalidApiVersionParameter",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn skip_tokens_round_trip() {
+        assert_eq!(decode_skip(&encode_skip(42)), Some(42));
+        assert_eq!(decode_skip("garbage!"), None);
+    }
+}

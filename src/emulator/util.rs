@@ -1,0 +1,155 @@
+//! Small encoders and clocks the emulator needs and that do not deserve a dependency.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// RFC 3339 in UTC, as ARM writes dates (`2025-01-01T10:00:00.1234567Z` style).
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+pub fn now_utc() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Unpadded base64url, as used in JWTs.
+pub fn base64url_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(B64URL[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Decodes base64url with or without padding; `None` on any invalid character.
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// Decodes `%XX` escapes of one path segment; invalid escapes are kept as they are.
+pub fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(&segment[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses an ISO 8601 duration of the forms Azure uses (`PT15M`, `PT2H30M`, `P3D`, `PT120S`).
+pub fn parse_iso_duration_secs(text: &str) -> Option<u64> {
+    let rest = text.strip_prefix('P')?;
+    let (date_part, time_part) = match rest.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut total = 0u64;
+    let mut any = false;
+    for (part, units) in [
+        (date_part, &[('D', 86_400u64)][..]),
+        (
+            time_part.unwrap_or(""),
+            &[('H', 3600), ('M', 60), ('S', 1)][..],
+        ),
+    ] {
+        let mut number = String::new();
+        let mut unit_index = 0;
+        for c in part.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let pos = units[unit_index..].iter().position(|(u, _)| *u == c)?;
+            unit_index += pos;
+            total = total.checked_add(
+                number
+                    .parse::<u64>()
+                    .ok()?
+                    .checked_mul(units[unit_index].1)?,
+            )?;
+            unit_index += 1;
+            number.clear();
+            any = true;
+        }
+        if !number.is_empty() {
+            return None;
+        }
+    }
+    if time_part == Some("") {
+        return None;
+    }
+    any.then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_round_trip() {
+        for text in ["", "a", "ab", "abc", "abcd", "{\"oid\":\"x\"}"] {
+            let encoded = base64url_encode(text.as_bytes());
+            assert_eq!(base64url_decode(&encoded).unwrap(), text.as_bytes());
+        }
+        assert_eq!(base64url_encode(b"abc"), "YWJj");
+    }
+
+    #[test]
+    fn iso_durations() {
+        assert_eq!(parse_iso_duration_secs("PT15M"), Some(900));
+        assert_eq!(parse_iso_duration_secs("PT2H30M"), Some(9000));
+        assert_eq!(parse_iso_duration_secs("P3D"), Some(259_200));
+        assert_eq!(parse_iso_duration_secs("PT120S"), Some(120));
+        assert_eq!(parse_iso_duration_secs("PT"), None);
+        assert_eq!(parse_iso_duration_secs("15M"), None);
+        assert_eq!(parse_iso_duration_secs("PTM"), None);
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("abc%"), "abc%");
+    }
+}

@@ -1,0 +1,1158 @@
+//! Integration tests of the ARM emulator, over real HTTP, the way the dashboard talks to Azure.
+
+use std::time::Duration;
+
+use compute_studio::emulator::demo::DEMO_USERS;
+use compute_studio::emulator::{Emulator, EmulatorConfig, Fault, RunningEmulator, Seed};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+const API: &str = "2025-06-01";
+
+struct Env {
+    running: RunningEmulator,
+    client: Client,
+    token: String,
+}
+
+impl Env {
+    async fn start() -> Env {
+        Env::start_with(EmulatorConfig::for_tests()).await
+    }
+
+    async fn start_with(config: EmulatorConfig) -> Env {
+        let running = Emulator::spawn(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("emulator binds");
+        let client = Client::new();
+        let token = fetch_token(&client, &running).await;
+        Env {
+            running,
+            client,
+            token,
+        }
+    }
+
+    fn emulator(&self) -> &Emulator {
+        &self.running.emulator
+    }
+
+    fn workspace_url(&self, rest: &str) -> String {
+        let c = self.emulator().config();
+        format!(
+            "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/workspaces/{}{rest}",
+            self.running.base_url, c.subscription_id, c.resource_group, c.workspace
+        )
+    }
+
+    fn location_url(&self, rest: &str) -> String {
+        let c = self.emulator().config();
+        format!(
+            "{}/subscriptions/{}/providers/Microsoft.MachineLearningServices/locations/{}{rest}",
+            self.running.base_url, c.subscription_id, c.location
+        )
+    }
+
+    fn compute_url(&self, name: &str, rest: &str) -> String {
+        format!(
+            "{}?api-version={API}",
+            self.workspace_url(&format!("/computes/{name}{rest}"))
+        )
+    }
+
+    async fn send(&self, method: Method, url: &str, body: Option<Value>) -> Response {
+        let mut request = self.client.request(method, url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    async fn get(&self, url: &str) -> Response {
+        self.send(Method::GET, url, None).await
+    }
+
+    async fn get_compute(&self, name: &str) -> (StatusCode, Value) {
+        json_of(self.get(&self.compute_url(name, "")).await).await
+    }
+
+    async fn put_compute(&self, name: &str, body: Value) -> Response {
+        self.send(Method::PUT, &self.compute_url(name, ""), Some(body))
+            .await
+    }
+
+    /// Creates an instance and waits until its creation has finished.
+    async fn create_instance(&self, name: &str, vm_size: &str) -> Value {
+        let response = self.put_compute(name, instance_body(vm_size)).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {name}");
+        self.wait(&response).await
+    }
+
+    /// Polls the Azure-AsyncOperation URL of a response until the operation is terminal.
+    async fn wait(&self, response: &Response) -> Value {
+        let url = header(response, "azure-asyncoperation").expect("Azure-AsyncOperation");
+        for _ in 0..200 {
+            let (status, body) = json_of(self.get(&url).await).await;
+            assert_eq!(status, StatusCode::OK);
+            if body["status"] != "InProgress" {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("operation did not finish");
+    }
+
+    async fn action(&self, name: &str, action: &str) -> Response {
+        self.send(
+            Method::POST,
+            &self.compute_url(name, &format!("/{action}")),
+            None,
+        )
+        .await
+    }
+
+    async fn state(&self, name: &str) -> String {
+        let (_, body) = self.get_compute(name).await;
+        body["properties"]["properties"]["state"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+async fn fetch_token(client: &Client, running: &RunningEmulator) -> String {
+    let tenant = &running.emulator.config().tenant_id;
+    let response = client
+        .post(format!("{}/{tenant}/oauth2/v2.0/token", running.base_url))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "app-id"),
+            ("client_secret", "secret"),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+async fn json_of(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    };
+    (status, body)
+}
+
+fn header(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+fn instance_body(vm_size: &str) -> Value {
+    json!({
+        "location": "westeurope",
+        "properties": {
+            "computeType": "ComputeInstance",
+            "properties": { "vmSize": vm_size }
+        }
+    })
+}
+
+fn cluster_body(vm_size: &str, min: i64, max: i64) -> Value {
+    json!({
+        "location": "westeurope",
+        "properties": {
+            "computeType": "AmlCompute",
+            "properties": {
+                "vmSize": vm_size,
+                "scaleSettings": { "minNodeCount": min, "maxNodeCount": max }
+            }
+        }
+    })
+}
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+// ----- token endpoint and request checks ------------------------------------------------------
+
+#[tokio::test]
+async fn token_endpoint_checks_tenant_grant_and_client() {
+    let env = Env::start().await;
+    let tenant = env.emulator().config().tenant_id.clone();
+    let post = |tenant: String, form: Vec<(&'static str, &'static str)>| {
+        let client = env.client.clone();
+        let url = format!("{}/{tenant}/oauth2/v2.0/token", env.running.base_url);
+        async move { json_of(client.post(url).form(&form).send().await.unwrap()).await }
+    };
+    let good = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", "app"),
+        ("client_secret", "s"),
+        ("scope", "https://management.azure.com/.default"),
+    ];
+    let (status, body) = post(tenant.clone(), good.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert!(body["access_token"].as_str().unwrap().len() > 20);
+
+    let (status, body) = post("11111111-2222-3333-4444-555555555555".into(), good.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_request");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS90002: Tenant")
+    );
+
+    let mut bad_grant = good.clone();
+    bad_grant[0] = ("grant_type", "password");
+    let (status, body) = post(tenant.clone(), bad_grant).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "unsupported_grant_type");
+
+    let no_secret: Vec<_> = good
+        .iter()
+        .filter(|(k, _)| *k != "client_secret")
+        .cloned()
+        .collect();
+    let (status, body) = post(tenant, no_secret).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn arm_requires_a_valid_token() {
+    let env = Env::start().await;
+    let url = format!("{}?api-version={API}", env.workspace_url("/computes"));
+    let response = env.client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        header(&response, "www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    let (_, body) = json_of(response).await;
+    assert_eq!(error_code(&body), "AuthenticationFailed");
+
+    let response = env
+        .client
+        .get(&url)
+        .bearer_auth("forged")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "InvalidAuthenticationToken");
+
+    let (status, _) = json_of(env.get(&url).await).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused() {
+    let mut config = EmulatorConfig::for_tests();
+    config.token_lifetime = Duration::from_millis(1);
+    let env = Env::start_with(config).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let url = format!("{}?api-version={API}", env.workspace_url("/computes"));
+    let (status, body) = json_of(env.get(&url).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "ExpiredAuthenticationToken");
+}
+
+#[tokio::test]
+async fn api_version_is_required_and_checked() {
+    let env = Env::start().await;
+    let base = env.workspace_url("/computes");
+    let (status, body) = json_of(env.get(&base).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "MissingApiVersionParameter");
+    for bad in ["banana", "2019-01-01", "2025-02-30"] {
+        let (status, body) = json_of(env.get(&format!("{base}?api-version={bad}")).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(error_code(&body), "InvalidApiVersionParameter");
+        assert!(body["error"]["message"].as_str().unwrap().contains(bad));
+    }
+    let (status, _) = json_of(
+        env.get(&format!("{base}?api-version=2025-07-01-preview"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn arm_headers_and_wrong_scopes() {
+    let env = Env::start().await;
+    let url = format!("{}?api-version={API}", env.workspace_url("/computes"));
+    let response = env
+        .client
+        .get(&url)
+        .bearer_auth(&env.token)
+        .header("x-ms-client-request-id", "my-correlation")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "x-ms-correlation-request-id").unwrap(),
+        "my-correlation"
+    );
+    assert!(header(&response, "x-ms-request-id").is_some());
+    assert!(header(&response, "x-ms-ratelimit-remaining-subscription-reads").is_some());
+    assert_eq!(
+        header(&response, "content-type").unwrap(),
+        "application/json; charset=utf-8"
+    );
+
+    let c = env.emulator().config().clone();
+    let base = &env.running.base_url;
+    let cases = [
+        (
+            format!(
+                "{base}/subscriptions/99999999-0000-0000-0000-000000000000/resourceGroups/{}/providers/Microsoft.MachineLearningServices/workspaces/{}/computes?api-version={API}",
+                c.resource_group, c.workspace
+            ),
+            "SubscriptionNotFound",
+        ),
+        (
+            format!(
+                "{base}/subscriptions/{}/resourceGroups/other-rg/providers/Microsoft.MachineLearningServices/workspaces/{}/computes?api-version={API}",
+                c.subscription_id, c.workspace
+            ),
+            "ResourceGroupNotFound",
+        ),
+        (
+            format!(
+                "{base}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/workspaces/other-ws/computes?api-version={API}",
+                c.subscription_id, c.resource_group
+            ),
+            "ResourceNotFound",
+        ),
+    ];
+    for (url, code) in cases {
+        let (status, body) = json_of(env.get(&url).await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{code}");
+        assert_eq!(error_code(&body), code);
+    }
+    // Path literals are case-insensitive in ARM.
+    let lower = format!(
+        "{base}/subscriptions/{}/resourcegroups/{}/providers/microsoft.machinelearningservices/workspaces/{}/computes?api-version={API}",
+        c.subscription_id,
+        c.resource_group.to_uppercase(),
+        c.workspace
+    );
+    let (status, _) = json_of(env.get(&lower).await).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, body) = env.get_compute("no-such-box").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&body), "ResourceNotFound");
+}
+
+// ----- list, create, lifecycle --------------------------------------------------------------
+
+#[tokio::test]
+async fn list_is_paged_with_next_links() {
+    let mut config = EmulatorConfig::for_tests();
+    config.page_size = 2;
+    let env = Env::start_with(config).await;
+    for i in 0..5 {
+        env.emulator().insert_raw(json!({
+            "name": format!("raw-box-{}", (b'a' + i) as char),
+            "properties": { "computeType": "ComputeInstance", "provisioningState": "Succeeded" }
+        }));
+    }
+    let mut url = format!("{}?api-version={API}", env.workspace_url("/computes"));
+    let mut names = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (status, body) = json_of(env.get(&url).await).await;
+        assert_eq!(status, StatusCode::OK);
+        pages += 1;
+        for item in body["value"].as_array().unwrap() {
+            names.push(item["name"].as_str().unwrap().to_string());
+        }
+        match body.get("nextLink").and_then(Value::as_str) {
+            Some(next) => {
+                assert!(next.starts_with(&env.running.base_url));
+                assert!(next.contains("api-version=2025-06-01"));
+                url = next.to_string();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        names,
+        [
+            "raw-box-a",
+            "raw-box-b",
+            "raw-box-c",
+            "raw-box-d",
+            "raw-box-e"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn create_instance_goes_from_creating_to_running() {
+    let env = Env::start().await;
+    let response = env
+        .put_compute("Ada-Box", instance_body("Standard_DS3_v2"))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let async_url = header(&response, "azure-asyncoperation").unwrap();
+    assert!(async_url.contains("/computeOperationsStatus/"));
+    assert!(async_url.contains("api-version=2025-06-01"));
+    assert!(header(&response, "retry-after").is_some());
+    let (_, created) = json_of(response).await;
+    assert_eq!(created["name"], "Ada-Box");
+    assert_eq!(
+        created["type"],
+        "Microsoft.MachineLearningServices/workspaces/computes"
+    );
+    assert_eq!(created["properties"]["provisioningState"], "Creating");
+
+    // Names are case-insensitive in URLs; the original casing is echoed.
+    let (status, body) = env.get_compute("ada-box").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["name"], "Ada-Box");
+    assert_eq!(body["properties"]["properties"]["state"], "Creating");
+
+    let (status, operation) = json_of(env.get(&async_url).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(operation["status"], "InProgress");
+    let finished = env.wait_on(&async_url).await;
+    assert_eq!(finished["status"], "Succeeded");
+    assert!(finished["endTime"].is_string());
+
+    let (_, body) = env.get_compute("ada-box").await;
+    let inner = &body["properties"]["properties"];
+    assert_eq!(body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(inner["state"], "Running");
+    assert_eq!(inner["lastOperation"]["operationName"], "Create");
+    assert_eq!(inner["lastOperation"]["operationStatus"], "Succeeded");
+    assert_eq!(inner["sshSettings"]["adminUserName"], "azureuser");
+    assert_eq!(inner["sshSettings"]["sshPort"], 22);
+    assert_eq!(inner["computeInstanceAuthorizationType"], "personal");
+    assert_eq!(inner["createdBy"]["userName"], "compute-studio");
+    assert!(
+        inner["applications"][0]["endpointUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://ada-box.westeurope.instances.azureml.ms/")
+    );
+    assert!(
+        inner["connectivityEndpoints"]["privateIpAddress"]
+            .as_str()
+            .unwrap()
+            .starts_with("10.0.")
+    );
+    assert_eq!(body["systemData"]["createdByType"], "Application");
+}
+
+impl Env {
+    async fn wait_on(&self, url: &str) -> Value {
+        for _ in 0..200 {
+            let (_, body) = json_of(self.get(url).await).await;
+            if body["status"] != "InProgress" {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("operation did not finish");
+    }
+}
+
+#[tokio::test]
+async fn failing_size_ends_in_create_failed() {
+    let env = Env::start().await;
+    let response = env
+        .put_compute("doomed-box", instance_body("Standard_FAIL_v1"))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = env.wait(&response).await;
+    assert_eq!(location["status"], "Failed");
+    assert_eq!(location["error"]["code"], "AllocationFailed");
+    let (_, body) = env.get_compute("doomed-box").await;
+    assert_eq!(body["properties"]["provisioningState"], "Failed");
+    assert_eq!(body["properties"]["properties"]["state"], "CreateFailed");
+    assert_eq!(
+        body["properties"]["provisioningErrors"][0]["error"]["code"],
+        "AllocationFailed"
+    );
+    assert_eq!(
+        body["properties"]["properties"]["lastOperation"]["operationStatus"],
+        "CreateFailed"
+    );
+}
+
+#[tokio::test]
+async fn names_sizes_and_bodies_are_validated() {
+    let env = Env::start().await;
+    env.create_instance("dup-box", "Standard_DS11_v2").await;
+    let (status, body) = json_of(
+        env.put_compute("DUP-BOX", instance_body("Standard_DS11_v2"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&body), "Conflict");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unique across all existing computes")
+    );
+
+    let (status, body) = json_of(
+        env.put_compute("box-1", instance_body("Standard_DS11_v2"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "ValidationError");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Compute name 'box-1' is not available. Reason: Invalid. Message: "),
+        "{message}"
+    );
+    assert!(message.contains("'-' followed only by digits"), "{message}");
+
+    let (status, body) = json_of(
+        env.put_compute("odd-box", instance_body("Standard_Imaginary_v9"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Standard_Imaginary_v9")
+    );
+
+    let (status, _) = json_of(env.put_compute("odd-box", json!({"properties": {}})).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let response = env
+        .client
+        .put(env.compute_url("odd-box", ""))
+        .bearer_auth(&env.token)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    let ssh = json!({"properties": {"computeType": "ComputeInstance", "properties": {
+        "vmSize": "Standard_DS11_v2", "sshSettings": {"sshPublicAccess": "Enabled"}}}});
+    let (status, _) = json_of(env.put_compute("ssh-box", ssh).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    for (min, max) in [(2, 1), (-1, 2), (0, 0)] {
+        let (status, _) = json_of(
+            env.put_compute("bad-cluster", cluster_body("Standard_DS3_v2", min, max))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{min}..{max}");
+    }
+}
+
+#[tokio::test]
+async fn quota_is_shared_by_instances_and_clusters() {
+    let env = Env::start().await;
+    // The A100 family has 24 vCPUs of quota; one NC24ads_A100_v4 uses it all.
+    env.create_instance("gpu-box", "Standard_NC24ads_A100_v4")
+        .await;
+    let (status, body) = json_of(
+        env.put_compute("gpu-box-two", instance_body("Standard_NC24ads_A100_v4"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "QuotaExceeded");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Standard NCADSA100v4 Family vCPU quota of 24"),
+        "{message}"
+    );
+    assert!(message.contains("Current usage is 24"), "{message}");
+
+    // A cluster needs room for at least one node even with minNodeCount 0.
+    let (status, body) = json_of(
+        env.put_compute(
+            "gpu-cluster",
+            cluster_body("Standard_NC24ads_A100_v4", 0, 2),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "QuotaExceeded");
+
+    // A stopped instance keeps its quota.
+    let response = env.action("gpu-box", "stop").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    env.wait(&response).await;
+    assert_eq!(env.state("gpu-box").await, "Stopped");
+    let (status, _) = json_of(
+        env.put_compute(
+            "gpu-cluster",
+            cluster_body("Standard_NC24ads_A100_v4", 0, 2),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A failed instance does not.
+    let (status, _) = json_of(
+        env.put_compute("fail-box", instance_body("Standard_FAIL_v1"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let usages_url = format!("{}?api-version={API}", env.location_url("/usages"));
+    let (status, body) = json_of(env.get(&usages_url).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let usage = |name: &str| {
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["name"]["value"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("usage {name}"))
+    };
+    assert_eq!(usage("standardNCADSA100v4Family")["currentValue"], 24);
+    assert_eq!(usage("standardNCADSA100v4Family")["limit"], 24);
+    assert_eq!(
+        usage("standardNCADSA100v4Family")["type"],
+        "Microsoft.MachineLearningServices/vmFamily/usages"
+    );
+    assert_eq!(
+        usage("TotalCores")["type"],
+        "Microsoft.MachineLearningServices/totalCores/usages"
+    );
+
+    // Clusters count their nodes: a DS3_v2 cluster with min 2 nodes uses 8 vCPUs.
+    let response = env
+        .put_compute("cpu-cluster", cluster_body("Standard_DS3_v2", 2, 4))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    env.wait(&response).await;
+    let (_, body) = json_of(env.get(&usages_url).await).await;
+    let ds = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"]["value"] == "standardDSv2Family")
+        .unwrap()
+        .clone();
+    assert_eq!(ds["currentValue"], 8);
+    let total = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"]["value"] == "TotalCores")
+        .unwrap()
+        .clone();
+    assert_eq!(total["currentValue"], 32);
+}
+
+#[tokio::test]
+async fn power_actions_follow_the_state_machine() {
+    let env = Env::start().await;
+    env.create_instance("power-box", "Standard_DS11_v2").await;
+
+    let (status, body) = json_of(env.action("power-box", "start").await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("only allowed when the instance power-box is in 'stopped' state"),
+        "{message}"
+    );
+    assert!(message.contains("Running"), "{message}");
+
+    let response = env.action("power-box", "stop").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let location = header(&response, "location").unwrap();
+    assert!(header(&response, "retry-after").is_some());
+    assert_eq!(env.state("power-box").await, "Stopping");
+    let (status, _) = json_of(env.get(&location).await).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // A second stop while stopping is refused.
+    assert_eq!(
+        env.action("power-box", "stop").await.status(),
+        StatusCode::CONFLICT
+    );
+    env.wait(&response).await;
+    let (status, _) = json_of(env.get(&location).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(env.state("power-box").await, "Stopped");
+
+    assert_eq!(
+        env.action("power-box", "restart").await.status(),
+        StatusCode::CONFLICT
+    );
+    let response = env.action("power-box", "start").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(env.state("power-box").await, "Starting");
+    env.wait(&response).await;
+    assert_eq!(env.state("power-box").await, "Running");
+
+    let response = env.action("power-box", "restart").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(env.state("power-box").await, "Restarting");
+    env.wait(&response).await;
+    let (_, body) = env.get_compute("power-box").await;
+    assert_eq!(body["properties"]["properties"]["state"], "Running");
+    assert_eq!(
+        body["properties"]["properties"]["lastOperation"]["operationName"],
+        "Restart"
+    );
+    assert_eq!(
+        body["properties"]["properties"]["lastOperation"]["operationTrigger"],
+        "User"
+    );
+
+    // Power actions are for instances only.
+    let response = env
+        .put_compute("power-cluster", cluster_body("Standard_DS3_v2", 0, 2))
+        .await;
+    env.wait(&response).await;
+    assert_eq!(
+        env.action("power-cluster", "start").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn delete_is_accepted_then_the_compute_is_gone() {
+    let env = Env::start().await;
+    env.create_instance("gone-box", "Standard_DS11_v2").await;
+    let missing_action = env
+        .send(Method::DELETE, &env.compute_url("gone-box", ""), None)
+        .await;
+    assert_eq!(missing_action.status(), StatusCode::BAD_REQUEST);
+
+    let url = format!(
+        "{}&underlyingResourceAction=Delete",
+        env.compute_url("gone-box", "")
+    );
+    let response = env.send(Method::DELETE, &url, None).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let location = header(&response, "location").unwrap();
+    assert!(location.contains("/computeOperationsResult/"));
+    assert!(header(&response, "x-ms-ratelimit-remaining-subscription-deletes").is_some());
+    let (_, body) = env.get_compute("gone-box").await;
+    assert_eq!(body["properties"]["provisioningState"], "Deleting");
+    env.wait(&response).await;
+    let (status, _) = env.get_compute("gone-box").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = json_of(env.get(&location).await).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        env.send(Method::DELETE, &url, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        env.emulator().request_count("DELETE", "/computes/gone-box"),
+        3
+    );
+}
+
+#[tokio::test]
+async fn patch_changes_cluster_scale_settings() {
+    let env = Env::start().await;
+    let response = env
+        .put_compute("scale-cluster", cluster_body("Standard_DS3_v2", 0, 2))
+        .await;
+    env.wait(&response).await;
+    let (_, body) = env.get_compute("scale-cluster").await;
+    assert_eq!(
+        body["properties"]["properties"]["allocationState"],
+        "Steady"
+    );
+    assert_eq!(body["properties"]["properties"]["currentNodeCount"], 0);
+
+    let patch = json!({"properties": {"properties": {"scaleSettings": {
+        "maxNodeCount": 4, "minNodeCount": 2, "nodeIdleTimeBeforeScaleDown": "PT5M"}}}});
+    let response = env
+        .send(
+            Method::PATCH,
+            &env.compute_url("scale-cluster", ""),
+            Some(patch),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(header(&response, "location").is_some());
+    let waited = env.wait(&response).await;
+    assert_eq!(waited["status"], "Succeeded");
+    let (_, body) = env.get_compute("scale-cluster").await;
+    let inner = &body["properties"]["properties"];
+    assert_eq!(body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(inner["allocationState"], "Steady");
+    assert_eq!(inner["scaleSettings"]["maxNodeCount"], 4);
+    assert_eq!(inner["currentNodeCount"], 2);
+    assert_eq!(inner["targetNodeCount"], 2);
+    assert_eq!(inner["nodeStateCounts"]["idleNodeCount"], 2);
+
+    let (status, nodes) = json_of(env.action("scale-cluster", "listNodes").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(nodes["nodes"].as_array().unwrap().len(), 2);
+    assert_eq!(nodes["nodes"][1]["port"], 50001);
+
+    let bad = json!({"properties": {"properties": {"scaleSettings": {"maxNodeCount": 1, "minNodeCount": 3}}}});
+    let response = env
+        .send(
+            Method::PATCH,
+            &env.compute_url("scale-cluster", ""),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    env.create_instance("not-a-cluster", "Standard_DS11_v2")
+        .await;
+    let patch = json!({"properties": {"properties": {"scaleSettings": {"maxNodeCount": 2}}}});
+    let response = env
+        .send(
+            Method::PATCH,
+            &env.compute_url("not-a-cluster", ""),
+            Some(patch),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn put_on_an_existing_compute_updates_it() {
+    let env = Env::start().await;
+    env.create_instance("upd-box", "Standard_DS11_v2").await;
+    let mut body = instance_body("Standard_DS11_v2");
+    body["properties"]["description"] = json!("now with a description");
+    let response = env.put_compute("upd-box", body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    env.wait(&response).await;
+    let (_, got) = env.get_compute("upd-box").await;
+    assert_eq!(got["properties"]["description"], "now with a description");
+    assert_eq!(got["properties"]["properties"]["state"], "Running");
+
+    let (status, body) = json_of(
+        env.put_compute("upd-box", instance_body("Standard_DS3_v2"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "BadRequest");
+}
+
+// ----- region, faults, raw resources, spec examples ------------------------------------------
+
+#[tokio::test]
+async fn vm_sizes_list_the_catalogue() {
+    let env = Env::start().await;
+    let (status, body) = json_of(
+        env.get(&format!(
+            "{}?api-version={API}",
+            env.location_url("/vmSizes")
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let sizes = body["value"].as_array().unwrap();
+    let ds3 = sizes
+        .iter()
+        .find(|s| s["name"] == "Standard_DS3_v2")
+        .unwrap();
+    assert_eq!(ds3["family"], "standardDSv2Family");
+    assert_eq!(ds3["vCPUs"], 4);
+    assert!(sizes.iter().any(|s| s["name"] == "Standard_FAIL_v1"));
+    assert!(
+        sizes
+            .iter()
+            .any(|s| s["name"] == "Standard_NC24ads_A100_v4" && s["gpus"] == 1)
+    );
+}
+
+#[tokio::test]
+async fn throttling_fault_then_normal_service() {
+    let env = Env::start().await;
+    env.emulator().inject(Fault::Throttle {
+        count: 2,
+        retry_after_secs: 7,
+    });
+    let url = format!("{}?api-version={API}", env.workspace_url("/computes"));
+    for _ in 0..2 {
+        let response = env.get(&url).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(header(&response, "retry-after").unwrap(), "7");
+        let (_, body) = json_of(response).await;
+        assert_eq!(error_code(&body), "TooManyRequests");
+    }
+    assert_eq!(env.get(&url).await.status(), StatusCode::OK);
+    assert_eq!(env.emulator().request_count("GET", "/computes"), 3);
+}
+
+#[tokio::test]
+async fn other_faults_mangle_responses() {
+    let env = Env::start().await;
+    let url = format!("{}?api-version={API}", env.workspace_url("/computes"));
+    env.emulator().inject(Fault::ServerError {
+        count: 1,
+        status: 503,
+    });
+    env.emulator().inject(Fault::NotJson { count: 1 });
+    env.emulator().inject(Fault::Truncated { count: 1 });
+    env.emulator().inject(Fault::Latency {
+        count: 1,
+        delay: Duration::from_millis(50),
+    });
+
+    let (status, body) = json_of(env.get(&url).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error_code(&body), "ServiceUnavailable");
+
+    let response = env.get(&url).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+
+    let response = env.get(&url).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
+
+    let started = std::time::Instant::now();
+    assert_eq!(env.get(&url).await.status(), StatusCode::OK);
+    assert!(started.elapsed() >= Duration::from_millis(50));
+}
+
+#[tokio::test]
+async fn raw_computes_of_unknown_types_are_listed_as_is() {
+    let env = Env::start().await;
+    let raw = json!({
+        "id": "/subscriptions/x/computes/quantum-box",
+        "name": "quantum-box",
+        "type": "Microsoft.MachineLearningServices/workspaces/computes",
+        "location": "westeurope",
+        "properties": { "computeType": "QuantumAnnealer", "provisioningState": "Succeeded",
+                        "properties": { "qubits": 5000, "futureField": {"x": [1, 2]} } }
+    });
+    env.emulator().insert_raw(raw.clone());
+    let (_, list) = json_of(
+        env.get(&format!(
+            "{}?api-version={API}",
+            env.workspace_url("/computes")
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(list["value"][0], raw);
+    let (status, got) = env.get_compute("quantum-box").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, raw);
+}
+
+#[tokio::test]
+async fn spec_examples_are_accepted() {
+    let env = Env::start().await;
+    // EX1212 createOrUpdate/ComputeInstance.json (vmSize adjusted: STANDARD_NC6 is retired).
+    let instance = json!({
+        "location": "eastus",
+        "properties": {
+            "computeType": "ComputeInstance",
+            "properties": {
+                "vmSize": "STANDARD_DS3_V2",
+                "subnet": { "id": "test-subnet-resource-id" },
+                "applicationSharingPolicy": "Personal",
+                "customServices": [{
+                    "docker": { "privileged": true },
+                    "environmentVariables": { "test_variable": { "type": "local", "value": "test_value" } },
+                    "volumes": [{ "type": "bind", "readOnly": false, "source": "/home/azureuser/cloudfiles", "target": "/home/azureuser/cloudfiles" }],
+                    "endpoints": [{ "name": "connect", "target": 8787, "published": 8787, "protocol": "http" }],
+                    "image": { "type": "docker", "reference": "ghcr.io/azure/rocker-rstudio-ml-verse:latest" },
+                    "name": "rstudio"
+                }],
+                "sshSettings": { "sshPublicAccess": "Disabled" },
+                "computeInstanceAuthorizationType": "personal",
+                "personalComputeInstanceSettings": {
+                    "assignedUser": { "objectId": "00000000-0000-0000-0000-000000000000", "tenantId": "00000000-0000-0000-0000-000000000000" }
+                }
+            }
+        }
+    });
+    let response = env.put_compute("compute123", instance).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(env.wait(&response).await["status"], "Succeeded");
+    let (_, got) = env.get_compute("compute123").await;
+    let inner = &got["properties"]["properties"];
+    assert_eq!(inner["customServices"][0]["name"], "rstudio");
+    assert_eq!(
+        inner["personalComputeInstanceSettings"]["assignedUser"]["objectId"],
+        "00000000-0000-0000-0000-000000000000"
+    );
+
+    // EX1212 createOrUpdate/BasicAmlCompute.json (vmSize adjusted likewise).
+    let cluster = json!({
+        "location": "eastus",
+        "properties": {
+            "computeType": "AmlCompute",
+            "properties": {
+                "vmSize": "STANDARD_NC6S_V3",
+                "vmPriority": "Dedicated",
+                "osType": "Windows",
+                "virtualMachineImage": { "id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myResourceGroup/providers/Microsoft.Compute/galleries/myImageGallery/images/myImageDefinition/versions/0.0.1" },
+                "isolatedNetwork": false,
+                "scaleSettings": { "maxNodeCount": 1, "minNodeCount": 0, "nodeIdleTimeBeforeScaleDown": "PT5M" },
+                "remoteLoginPortPublicAccess": "NotSpecified",
+                "enableNodePublicIp": true
+            }
+        }
+    });
+    let response = env.put_compute("compute456", cluster).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(env.wait(&response).await["status"], "Succeeded");
+    let (_, got) = env.get_compute("compute456").await;
+    assert_eq!(got["properties"]["properties"]["osType"], "Windows");
+    assert_eq!(got["properties"]["properties"]["allocationState"], "Steady");
+
+    // The spec's PUT-as-update of a cluster (AmlCompute.json).
+    let update = json!({"location": "eastus", "properties": {"computeType": "AmlCompute", "description": "some compute",
+        "properties": {"scaleSettings": {"maxNodeCount": 4, "minNodeCount": 4, "nodeIdleTimeBeforeScaleDown": "PT5M"}}}});
+    let response = env.put_compute("compute456", update).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    env.wait(&response).await;
+    let (_, got) = env.get_compute("compute456").await;
+    assert_eq!(got["properties"]["properties"]["currentNodeCount"], 4);
+}
+
+#[tokio::test]
+async fn secrets_are_never_returned() {
+    let env = Env::start().await;
+    let body = json!({"properties": {"computeType": "AmlCompute", "properties": {
+        "vmSize": "Standard_DS3_v2",
+        "scaleSettings": {"maxNodeCount": 1},
+        "userAccountCredentials": {"adminUserName": "azureuser", "adminUserPassword": "hunter2", "adminUserSshPublicKey": "ssh-rsa AAAA"}}}});
+    let response = env.put_compute("secret-cluster", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let text = env
+        .get(&env.compute_url("secret-cluster", ""))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("hunter2"));
+    assert!(text.contains("adminUserSshPublicKey"));
+}
+
+#[tokio::test]
+async fn user_tokens_fill_created_by_and_system_data() {
+    let env = Env::start().await;
+    let grace = &DEMO_USERS[1];
+    let token = env.emulator().issue_user_token(grace);
+    let response = env
+        .client
+        .put(env.compute_url("grace-box", ""))
+        .bearer_auth(&token)
+        .json(&instance_body("Standard_DS11_v2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (_, got) = env.get_compute("grace-box").await;
+    let created_by = &got["properties"]["properties"]["createdBy"];
+    assert_eq!(created_by["userId"], grace.object_id);
+    assert_eq!(created_by["userOrgId"], grace.tenant_id);
+    assert_eq!(created_by["userName"], grace.email);
+    assert_eq!(got["systemData"]["createdBy"], grace.email);
+    assert_eq!(got["systemData"]["createdByType"], "User");
+}
+
+#[tokio::test]
+async fn demo_seed_is_lively() {
+    let mut config = EmulatorConfig::demo();
+    config.demo_activity = None;
+    config.seed = Seed::Demo;
+    let env = Env::start_with(config).await;
+    let (status, list) = json_of(
+        env.get(&format!(
+            "{}?api-version={API}",
+            env.workspace_url("/computes")
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let items = list["value"].as_array().unwrap();
+    let states: Vec<&str> = items
+        .iter()
+        .filter_map(|c| c["properties"]["properties"]["state"].as_str())
+        .collect();
+    assert!(states.len() >= 8, "{states:?}");
+    for wanted in ["Running", "Stopped", "Creating", "Stopping", "CreateFailed"] {
+        assert!(states.contains(&wanted), "{wanted} in {states:?}");
+    }
+    let clusters = items
+        .iter()
+        .filter(|c| c["properties"]["computeType"] == "AmlCompute")
+        .count();
+    assert_eq!(clusters, 2);
+}
+
+#[tokio::test]
+async fn demo_activity_flips_instances_by_schedule() {
+    let mut config = EmulatorConfig::demo();
+    config.demo_activity = Some(Duration::from_millis(60));
+    let env = Env::start_with(config).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, list) = json_of(
+        env.get(&format!(
+            "{}?api-version={API}",
+            env.workspace_url("/computes")
+        ))
+        .await,
+    )
+    .await;
+    let moving: Vec<&Value> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            matches!(
+                c["properties"]["properties"]["state"].as_str(),
+                Some("Starting" | "Stopping")
+            )
+        })
+        .collect();
+    // One instance is seeded as Stopping; the activity has moved at least one more.
+    assert!(moving.len() >= 2, "{moving:?}");
+    assert!(moving.iter().all(|c| {
+        matches!(
+            c["properties"]["properties"]["lastOperation"]["operationTrigger"].as_str(),
+            Some("Schedule" | "IdleShutdown")
+        )
+    }));
+}
