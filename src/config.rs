@@ -14,7 +14,11 @@ pub const PUBLIC_CLOUD_ARM: &str = "https://management.azure.com";
 pub const PUBLIC_CLOUD_AUTHORITY: &str = "https://login.microsoftonline.com";
 
 #[derive(Debug, Parser)]
-#[command(name = "compute-studio", version, about = "A dashboard for the compute of an Azure Machine Learning workspace")]
+#[command(
+    name = "compute-studio",
+    version,
+    about = "A dashboard for the compute of an Azure Machine Learning workspace"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -62,7 +66,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// SQLite database of the cache.
-    #[arg(long, env = "CS_DATABASE_URL", default_value = "sqlite://compute-studio.db")]
+    #[arg(
+        long,
+        env = "CS_DATABASE_URL",
+        default_value = "sqlite://compute-studio.db"
+    )]
     pub database_url: String,
     /// Seconds between two full resyncs of the workspace.
     #[arg(long, env = "CS_RESYNC_SECONDS", default_value_t = 30)]
@@ -142,7 +150,10 @@ pub struct EmulatorArgs {
 #[derive(Debug, Clone)]
 pub enum Mode {
     /// The built-in emulator, started in-process.
-    Demo { pace: EmulatorPace, activity: Option<Duration> },
+    Demo {
+        pace: EmulatorPace,
+        activity: Option<Duration>,
+    },
     Azure(AzureSettings),
 }
 
@@ -159,8 +170,14 @@ pub struct AzureSettings {
 /// Credentials, checked complete. `Debug` never prints the secret.
 #[derive(Clone)]
 pub enum Credential {
-    ClientSecret { tenant_id: String, client_id: String, secret: String },
-    ManagedIdentity { client_id: Option<String> },
+    ClientSecret {
+        tenant_id: String,
+        client_id: String,
+        secret: String,
+    },
+    ManagedIdentity {
+        client_id: Option<String>,
+    },
     WorkloadIdentity,
     DeveloperTools,
 }
@@ -168,15 +185,20 @@ pub enum Credential {
 impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Credential::ClientSecret { tenant_id, client_id, .. } => f
+            Credential::ClientSecret {
+                tenant_id,
+                client_id,
+                ..
+            } => f
                 .debug_struct("ClientSecret")
                 .field("tenant_id", tenant_id)
                 .field("client_id", client_id)
                 .field("secret", &"<redacted>")
                 .finish(),
-            Credential::ManagedIdentity { client_id } => {
-                f.debug_struct("ManagedIdentity").field("client_id", client_id).finish()
-            }
+            Credential::ManagedIdentity { client_id } => f
+                .debug_struct("ManagedIdentity")
+                .field("client_id", client_id)
+                .finish(),
             Credential::WorkloadIdentity => f.write_str("WorkloadIdentity"),
             Credential::DeveloperTools => f.write_str("DeveloperTools"),
         }
@@ -204,7 +226,10 @@ impl ServeArgs {
     pub fn validate(&self) -> Result<Settings, SettingsError> {
         let mut problems = Vec::new();
         if !(1..=100).contains(&self.page_size) {
-            problems.push(format!("--page-size (CS_PAGE_SIZE) must be between 1 and 100, not {}", self.page_size));
+            problems.push(format!(
+                "--page-size (CS_PAGE_SIZE) must be between 1 and 100, not {}",
+                self.page_size
+            ));
         }
         if self.resync_seconds == 0 {
             problems.push("--resync-seconds (CS_RESYNC_SECONDS) must be at least 1".into());
@@ -235,19 +260,33 @@ impl ServeArgs {
             page_size: self.page_size,
             resync_every: Duration::from_secs(self.resync_seconds),
             watch_every: Duration::from_millis(self.watch_millis),
-            mode: mode.unwrap_or(Mode::Demo { pace: EmulatorPace::Demo, activity: None }),
+            mode: mode.unwrap_or(Mode::Demo {
+                pace: EmulatorPace::Demo,
+                activity: None,
+            }),
         })
     }
 
     fn mode(&self, problems: &mut Vec<String>) -> Option<Mode> {
         let azure = &self.azure;
         let workspace_settings = [
-            ("--subscription-id", "AZURE_SUBSCRIPTION_ID", &azure.subscription_id),
-            ("--resource-group", "AZURE_RESOURCE_GROUP", &azure.resource_group),
+            (
+                "--subscription-id",
+                "AZURE_SUBSCRIPTION_ID",
+                &azure.subscription_id,
+            ),
+            (
+                "--resource-group",
+                "AZURE_RESOURCE_GROUP",
+                &azure.resource_group,
+            ),
             ("--workspace", "AZURE_ML_WORKSPACE", &azure.workspace),
             ("--location", "AZURE_LOCATION", &azure.location),
         ];
-        let given = workspace_settings.iter().filter(|(_, _, v)| v.is_some()).count();
+        let given = workspace_settings
+            .iter()
+            .filter(|(_, _, v)| v.is_some())
+            .count();
         if given == 0 {
             if azure.credential.is_some() || azure.arm_endpoint.is_some() {
                 problems.push(
@@ -257,7 +296,10 @@ impl ServeArgs {
             }
             let activity = (self.demo.demo_activity_seconds > 0)
                 .then(|| Duration::from_secs(self.demo.demo_activity_seconds));
-            return Some(Mode::Demo { pace: self.demo.emulator_pace, activity });
+            return Some(Mode::Demo {
+                pace: self.demo.emulator_pace,
+                activity,
+            });
         }
         for (flag, env, value) in workspace_settings {
             if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
@@ -266,18 +308,27 @@ impl ServeArgs {
         }
         if let Some(sub) = &azure.subscription_id {
             if !is_guid(sub) {
-                problems.push(format!("--subscription-id (AZURE_SUBSCRIPTION_ID) must be a GUID, not '{sub}'"));
+                problems.push(format!(
+                    "--subscription-id (AZURE_SUBSCRIPTION_ID) must be a GUID, not '{sub}'"
+                ));
             }
         }
         if let Some(rg) = &azure.resource_group {
-            if rg.is_empty() || rg.len() > 90 || !rg.chars().all(|c| c.is_alphanumeric() || "-_.()".contains(c)) {
+            if rg.is_empty()
+                || rg.len() > 90
+                || !rg
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "-_.()".contains(c))
+            {
                 problems.push(format!("--resource-group (AZURE_RESOURCE_GROUP) '{rg}' is not a valid resource group name (1-90 letters, digits, '-', '_', '.', '(', ')')"));
             }
         }
         if let Some(ws) = &azure.workspace {
             let ok = (3..=33).contains(&ws.len())
                 && ws.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-                && ws.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                && ws
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !ok {
                 problems.push(format!("--workspace (AZURE_ML_WORKSPACE) '{ws}' is not a valid workspace name (3-33 letters, digits, '-' or '_', starting with a letter or digit)"));
             }
@@ -287,7 +338,10 @@ impl ServeArgs {
                 problems.push(format!("--location (AZURE_LOCATION) '{location}' is not an Azure region name such as westeurope"));
             }
         }
-        let arm_endpoint = parse_endpoint(azure.arm_endpoint.as_deref().unwrap_or(PUBLIC_CLOUD_ARM), problems);
+        let arm_endpoint = parse_endpoint(
+            azure.arm_endpoint.as_deref().unwrap_or(PUBLIC_CLOUD_ARM),
+            problems,
+        );
         let credential = self.credential(problems);
         if !problems.is_empty() {
             return None;
@@ -320,10 +374,16 @@ impl ServeArgs {
                 for (flag, env, value) in [
                     ("--tenant-id", "AZURE_TENANT_ID", &azure.tenant_id),
                     ("--client-id", "AZURE_CLIENT_ID", &azure.client_id),
-                    ("--client-secret", "AZURE_CLIENT_SECRET", &azure.client_secret),
+                    (
+                        "--client-secret",
+                        "AZURE_CLIENT_SECRET",
+                        &azure.client_secret,
+                    ),
                 ] {
                     if !has(value) {
-                        problems.push(format!("{flag} ({env}) is required with --azure-credential client-secret"));
+                        problems.push(format!(
+                            "{flag} ({env}) is required with --azure-credential client-secret"
+                        ));
                     }
                 }
                 if let Some(tenant) = azure.tenant_id.as_deref().filter(|t| !t.is_empty()) {
@@ -337,7 +397,9 @@ impl ServeArgs {
                     secret: azure.client_secret.clone()?,
                 })
             }
-            CredentialKind::ManagedIdentity => Some(Credential::ManagedIdentity { client_id: azure.client_id.clone() }),
+            CredentialKind::ManagedIdentity => Some(Credential::ManagedIdentity {
+                client_id: azure.client_id.clone(),
+            }),
             CredentialKind::WorkloadIdentity => Some(Credential::WorkloadIdentity),
             CredentialKind::DeveloperTools => Some(Credential::DeveloperTools),
         }
@@ -348,7 +410,9 @@ fn parse_endpoint(value: &str, problems: &mut Vec<String>) -> Option<Url> {
     let mut url = match Url::parse(value) {
         Ok(url) => url,
         Err(e) => {
-            problems.push(format!("--arm-endpoint (CS_ARM_ENDPOINT) '{value}' is not a URL: {e}"));
+            problems.push(format!(
+                "--arm-endpoint (CS_ARM_ENDPOINT) '{value}' is not a URL: {e}"
+            ));
             return None;
         }
     };
@@ -375,7 +439,9 @@ pub fn is_api_version(value: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -385,7 +451,10 @@ mod tests {
     fn parse(args: &[&str]) -> Result<Settings, SettingsError> {
         let mut argv = vec!["compute-studio"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).expect("flags parse").serve.validate()
+        Cli::try_parse_from(argv)
+            .expect("flags parse")
+            .serve
+            .validate()
     }
 
     #[test]
@@ -397,7 +466,9 @@ mod tests {
 
     #[test]
     fn a_partial_workspace_names_every_missing_setting() {
-        let err = parse(&["--subscription-id", "nope", "--workspace", "ws1"]).unwrap_err().to_string();
+        let err = parse(&["--subscription-id", "nope", "--workspace", "ws1"])
+            .unwrap_err()
+            .to_string();
         for expected in [
             "--resource-group (AZURE_RESOURCE_GROUP) is required",
             "--location (AZURE_LOCATION) is required",
@@ -411,13 +482,27 @@ mod tests {
     #[test]
     fn contradictory_credentials_are_refused() {
         let err = parse(&[
-            "--subscription-id", "2f6a1b3c-0000-4000-8000-000000000001", "--resource-group", "rg",
-            "--workspace", "ws1", "--location", "westeurope", "--azure-credential", "managed-identity",
-            "--client-secret", "s3cret", "--arm-endpoint", "http://example.com",
+            "--subscription-id",
+            "2f6a1b3c-0000-4000-8000-000000000001",
+            "--resource-group",
+            "rg",
+            "--workspace",
+            "ws1",
+            "--location",
+            "westeurope",
+            "--azure-credential",
+            "managed-identity",
+            "--client-secret",
+            "s3cret",
+            "--arm-endpoint",
+            "http://example.com",
         ])
         .unwrap_err()
         .to_string();
-        assert!(err.contains("AZURE_CLIENT_SECRET is set but --azure-credential is managed-identity"), "{err}");
+        assert!(
+            err.contains("AZURE_CLIENT_SECRET is set but --azure-credential is managed-identity"),
+            "{err}"
+        );
         assert!(err.contains("must use https"), "{err}");
         assert!(!err.contains("s3cret"), "a secret must never be echoed");
     }
@@ -425,13 +510,27 @@ mod tests {
     #[test]
     fn a_complete_azure_configuration_is_accepted() {
         let settings = parse(&[
-            "--subscription-id", "2f6a1b3c-0000-4000-8000-000000000001", "--resource-group", "ml-rg",
-            "--workspace", "team-ws", "--location", "WestEurope", "--azure-credential", "developer-tools",
-            "--arm-endpoint", "https://management.usgovcloudapi.net",
+            "--subscription-id",
+            "2f6a1b3c-0000-4000-8000-000000000001",
+            "--resource-group",
+            "ml-rg",
+            "--workspace",
+            "team-ws",
+            "--location",
+            "WestEurope",
+            "--azure-credential",
+            "developer-tools",
+            "--arm-endpoint",
+            "https://management.usgovcloudapi.net",
         ])
         .unwrap();
-        let Mode::Azure(azure) = settings.mode else { panic!("expected Azure mode") };
+        let Mode::Azure(azure) = settings.mode else {
+            panic!("expected Azure mode")
+        };
         assert_eq!(azure.location, "westeurope");
-        assert_eq!(azure.arm_endpoint.as_str(), "https://management.usgovcloudapi.net/");
+        assert_eq!(
+            azure.arm_endpoint.as_str(),
+            "https://management.usgovcloudapi.net/"
+        );
     }
 }

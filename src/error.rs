@@ -96,7 +96,11 @@ impl IntoResponse for AppError {
             tracing::debug!(error = %self, "request refused");
         }
         let info = self.message();
-        let page = ErrorPage { status: status.as_u16(), title: &info.title, message: &info.message };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title: &info.title,
+            message: &info.message,
+        };
         let body = page.render().unwrap_or_else(|_| info.message.clone());
         let mut response = (status, Html(body)).into_response();
         response.extensions_mut().insert(info);

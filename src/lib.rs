@@ -3,8 +3,8 @@
 pub mod azure;
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod emulator;
+pub mod error;
 pub mod startup;
 pub mod store;
 pub mod sync;

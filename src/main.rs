@@ -9,7 +9,10 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
+        )
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {
@@ -46,7 +49,11 @@ async fn healthcheck(listen: std::net::SocketAddr) -> anyhow::Result<()> {
         .timeout(std::time::Duration::from_secs(2))
         .send()
         .await?;
-    anyhow::ensure!(response.status().is_success(), "unhealthy: HTTP {}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "unhealthy: HTTP {}",
+        response.status()
+    );
     Ok(())
 }
 

@@ -18,7 +18,9 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::azure::retry::RetryPolicy;
-use crate::azure::token::{AzureIdentitySource, CachedTokenSource, ClientCredentialsSource, TokenSource};
+use crate::azure::token::{
+    AzureIdentitySource, CachedTokenSource, ClientCredentialsSource, TokenSource,
+};
 use crate::azure::{ArmClient, WorkspaceRef};
 use crate::config::{AzureSettings, Credential, EmulatorPace, Mode, Settings};
 use crate::emulator::{Emulator, EmulatorConfig, RunningEmulator, Timings};
@@ -60,13 +62,21 @@ impl Application {
             .build()
             .context("the HTTP client could not be built")?;
         let (target, emulator) = match (&settings.mode, &overrides.emulator_at) {
-            (Mode::Demo { .. }, Some((base_url, config))) => (emulator_target(&http, base_url, config)?, None),
+            (Mode::Demo { .. }, Some((base_url, config))) => {
+                (emulator_target(&http, base_url, config)?, None)
+            }
             (Mode::Demo { pace, activity }, None) => {
-                let config = overrides.emulator.clone().unwrap_or_else(|| demo_emulator_config(*pace, *activity));
+                let config = overrides
+                    .emulator
+                    .clone()
+                    .unwrap_or_else(|| demo_emulator_config(*pace, *activity));
                 let running = Emulator::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
                     .await
                     .context("the built-in emulator could not start")?;
-                (emulator_target(&http, &running.base_url, running.emulator.config())?, Some(running))
+                (
+                    emulator_target(&http, &running.base_url, running.emulator.config())?,
+                    Some(running),
+                )
             }
             (Mode::Azure(azure), _) => (azure_target(azure)?, None),
         };
@@ -89,15 +99,31 @@ impl Application {
             location: target.workspace.location.clone(),
             mode_badge: emulator.as_ref().map(|_| "Demo".to_string()),
         };
-        let router = web::router(AppState { db, sync: sync.clone(), chrome: Arc::new(chrome), page_size: settings.page_size });
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {} (is another program using it? choose another with --listen)", settings.listen))?;
-        Ok(Self { listener, router, sync, shutdown: CancellationToken::new(), emulator })
+        let router = web::router(AppState {
+            db,
+            sync: sync.clone(),
+            chrome: Arc::new(chrome),
+            page_size: settings.page_size,
+        });
+        let listener = TcpListener::bind(settings.listen).await.with_context(|| {
+            format!(
+                "cannot listen on {} (is another program using it? choose another with --listen)",
+                settings.listen
+            )
+        })?;
+        Ok(Self {
+            listener,
+            router,
+            sync,
+            shutdown: CancellationToken::new(),
+            emulator,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn sync(&self) -> &Sync {
@@ -109,7 +135,10 @@ impl Application {
     }
 
     /// Serves until `stop` completes, then stops the background tasks.
-    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let tasks: Vec<JoinHandle<()>> = self.sync.spawn(self.shutdown.clone());
         let shutdown = self.shutdown.clone();
         let served = axum::serve(self.listener, self.router)
@@ -143,7 +172,11 @@ fn demo_emulator_config(pace: EmulatorPace, activity: Option<Duration>) -> Emula
     config
 }
 
-fn emulator_target(http: &reqwest::Client, base_url: &str, config: &EmulatorConfig) -> anyhow::Result<Target> {
+fn emulator_target(
+    http: &reqwest::Client,
+    base_url: &str,
+    config: &EmulatorConfig,
+) -> anyhow::Result<Target> {
     let endpoint = Url::parse(&format!("{base_url}/")).context("the emulator's address")?;
     // A fresh secret per run: the emulator accepts any client, and nothing is stored.
     let secret = uuid::Uuid::new_v4().to_string();
@@ -169,17 +202,30 @@ fn emulator_target(http: &reqwest::Client, base_url: &str, config: &EmulatorConf
 
 fn azure_target(azure: &AzureSettings) -> anyhow::Result<Target> {
     let credential: Arc<dyn TokenCredential> = match &azure.credential {
-        Credential::ClientSecret { tenant_id, client_id, secret } => {
-            ClientSecretCredential::new(tenant_id, client_id.clone(), Secret::new(secret.clone()), None)?
+        Credential::ClientSecret {
+            tenant_id,
+            client_id,
+            secret,
+        } => ClientSecretCredential::new(
+            tenant_id,
+            client_id.clone(),
+            Secret::new(secret.clone()),
+            None,
+        )?,
+        Credential::ManagedIdentity { client_id } => {
+            ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
+                ..Default::default()
+            }))?
         }
-        Credential::ManagedIdentity { client_id } => ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-            user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
-            ..Default::default()
-        }))?,
         Credential::WorkloadIdentity => WorkloadIdentityCredential::new(None)?,
         Credential::DeveloperTools => DeveloperToolsCredential::new(None)?,
     };
-    let arm_resource = azure.arm_endpoint.as_str().trim_end_matches('/').to_string();
+    let arm_resource = azure
+        .arm_endpoint
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
     Ok(Target {
         endpoint: azure.arm_endpoint.clone(),
         workspace: WorkspaceRef {

@@ -12,7 +12,9 @@ use url::Url;
 
 use super::error::ArmError;
 use super::lro::{LroHandle, LroStatus, PollKind};
-use super::models::{ComputeResource, ErrorResponse, OperationStatus, Page, Usage, VmSize, VmSizeList};
+use super::models::{
+    ComputeResource, ErrorResponse, OperationStatus, Page, Usage, VmSize, VmSizeList,
+};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::token::CachedTokenSource;
 
@@ -121,7 +123,9 @@ impl ArmClient {
                 match serde_json::from_value::<ComputeResource>(item.clone()) {
                     Ok(compute) if compute.name.is_some() => listing.computes.push(compute),
                     Ok(_) => listing.unreadable.push("a compute without a name".into()),
-                    Err(e) => listing.unreadable.push(format!("{}: {e}", describe_item(&item))),
+                    Err(e) => listing
+                        .unreadable
+                        .push(format!("{}: {e}", describe_item(&item))),
                 }
             }
             next = page.next_link.filter(|link| !link.is_empty());
@@ -134,7 +138,10 @@ impl ArmClient {
 
     /// One compute, or `None` if it does not exist.
     pub async fn get_compute(&self, name: &str) -> Result<Option<ComputeResource>, ArmError> {
-        match self.get_json(&self.compute_url(name, ""), "the compute").await {
+        match self
+            .get_json(&self.compute_url(name, ""), "the compute")
+            .await
+        {
             Ok(compute) => Ok(Some(compute)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -163,7 +170,8 @@ impl ArmClient {
         scale_settings: Value,
     ) -> Result<Accepted<ComputeResource>, ArmError> {
         let url = self.compute_url(name, "");
-        let body = serde_json::json!({"properties": {"properties": {"scaleSettings": scale_settings}}});
+        let body =
+            serde_json::json!({"properties": {"properties": {"scaleSettings": scale_settings}}});
         let response = self.send(Method::PATCH, &url, Some(&body), true).await?;
         self.accepted_with_body(response, &url)
     }
@@ -191,7 +199,11 @@ impl ArmClient {
     }
 
     /// Start, stop or restart a compute instance.
-    pub async fn power(&self, name: &str, action: PowerAction) -> Result<Option<LroHandle>, ArmError> {
+    pub async fn power(
+        &self,
+        name: &str,
+        action: PowerAction,
+    ) -> Result<Option<LroHandle>, ArmError> {
         let url = self.compute_url(name, &format!("/{}", action.path_segment()));
         // Not idempotent in Azure's eyes: a connection error after sending is not retried.
         let response = self.send(Method::POST, &url, None, false).await?;
@@ -242,7 +254,11 @@ impl ArmClient {
             "Failed" | "Canceled" => {
                 let error = status.error.unwrap_or_default();
                 LroStatus::Failed(ArmError::OperationFailed {
-                    code: if error.code.is_empty() { status.status.clone() } else { error.code },
+                    code: if error.code.is_empty() {
+                        status.status.clone()
+                    } else {
+                        error.code
+                    },
                     message: error.message,
                 })
             }
@@ -257,7 +273,9 @@ impl ArmClient {
             }),
             Ok(_) => Ok(LroStatus::Succeeded),
             // The Location URL answers what the synchronous call would have: an error body.
-            Err(e @ ArmError::Api { status, .. }) if (400..500).contains(&status) && status != 404 => {
+            Err(e @ ArmError::Api { status, .. })
+                if (400..500).contains(&status) && status != 404 =>
+            {
                 Ok(LroStatus::Failed(e))
             }
             Err(e) => Err(e),
@@ -292,9 +310,8 @@ impl ArmClient {
             .as_ref()
             .and_then(|b| b.provisioning_state())
             .is_some_and(|s| !crate::domain::compute::is_terminal_provisioning_state(s));
-        let operation = LroHandle::from_headers(&response.headers).or_else(|| {
-            still_running.then(|| LroHandle::resource(resource_url.to_string(), None))
-        });
+        let operation = LroHandle::from_headers(&response.headers)
+            .or_else(|| still_running.then(|| LroHandle::resource(resource_url.to_string(), None)));
         Ok(Accepted { body, operation })
     }
 
@@ -333,14 +350,23 @@ impl ArmClient {
                     let body = match response.bytes().await {
                         Ok(body) => body,
                         Err(e) if idempotent => {
-                            self.wait_before_retry(attempt, started, format!("a broken body ({e})"), None)
-                                .await?;
+                            self.wait_before_retry(
+                                attempt,
+                                started,
+                                format!("a broken body ({e})"),
+                                None,
+                            )
+                            .await?;
                             continue;
                         }
                         Err(e) => return Err(ArmError::Transport(e.to_string())),
                     };
                     if status.is_success() {
-                        return Ok(RawResponse { status, headers, body });
+                        return Ok(RawResponse {
+                            status,
+                            headers,
+                            body,
+                        });
                     }
                     if status == StatusCode::UNAUTHORIZED && !renewed_token {
                         renewed_token = true;
@@ -354,10 +380,15 @@ impl ArmClient {
                         return Err(error_from_body(status, &body));
                     }
                     tracing::debug!(%status, attempt, url = redact_query(url), "ARM asked us to retry");
-                    (status.to_string(), parse_retry_after(headers.get("retry-after")))
+                    (
+                        status.to_string(),
+                        parse_retry_after(headers.get("retry-after")),
+                    )
                 }
                 // A connection that never opened carried nothing: safe to retry any method.
-                Err(e) if idempotent || e.is_connect() => (format!("a connection error ({e})"), None),
+                Err(e) if idempotent || e.is_connect() => {
+                    (format!("a connection error ({e})"), None)
+                }
                 Err(e) => return Err(ArmError::Transport(e.to_string())),
             };
             self.wait_before_retry(attempt, started, last_status, retry_after)
@@ -374,8 +405,12 @@ impl ArmClient {
         retry_after: Option<Duration>,
     ) -> Result<(), ArmError> {
         let delay = self.retry.delay(attempt, retry_after);
-        if attempt >= self.retry.max_attempts || started.elapsed() + delay > self.retry.max_elapsed {
-            return Err(ArmError::RetriesExhausted { attempts: attempt, last_status });
+        if attempt >= self.retry.max_attempts || started.elapsed() + delay > self.retry.max_elapsed
+        {
+            return Err(ArmError::RetriesExhausted {
+                attempts: attempt,
+                last_status,
+            });
         }
         tokio::time::sleep(delay).await;
         Ok(())
@@ -461,7 +496,11 @@ fn provisioning_failure(compute: &ComputeResource) -> ArmError {
         .map(|e| e.error.clone())
         .unwrap_or_default();
     ArmError::OperationFailed {
-        code: if first.code.is_empty() { "ProvisioningFailed".into() } else { first.code },
+        code: if first.code.is_empty() {
+            "ProvisioningFailed".into()
+        } else {
+            first.code
+        },
         message: if first.message.is_empty() {
             "Azure reports that provisioning failed.".into()
         } else {
@@ -481,4 +520,3 @@ fn describe_item(item: &Value) -> String {
 pub fn redact_query(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
 }
-

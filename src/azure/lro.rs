@@ -29,9 +29,13 @@ impl PollKind {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [PollKind::AsyncOperation, PollKind::Location, PollKind::Resource]
-            .into_iter()
-            .find(|k| k.as_str() == value)
+        [
+            PollKind::AsyncOperation,
+            PollKind::Location,
+            PollKind::Resource,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == value)
     }
 }
 
@@ -64,12 +68,24 @@ impl LroHandle {
                 .map(str::to_string)
         };
         if let Some(url) = header("azure-asyncoperation") {
-            return Some(Self { kind: PollKind::AsyncOperation, url, retry_after });
+            return Some(Self {
+                kind: PollKind::AsyncOperation,
+                url,
+                retry_after,
+            });
         }
-        header("location").map(|url| Self { kind: PollKind::Location, url, retry_after })
+        header("location").map(|url| Self {
+            kind: PollKind::Location,
+            url,
+            retry_after,
+        })
     }
 
     pub fn resource(url: String, retry_after: Option<Duration>) -> Self {
-        Self { kind: PollKind::Resource, url, retry_after }
+        Self {
+            kind: PollKind::Resource,
+            url,
+            retry_after,
+        }
     }
 }

@@ -8,6 +8,8 @@ pub mod models;
 pub mod retry;
 pub mod token;
 
-pub use client::{Accepted, ArmClient, ComputeListing, PowerAction, UnderlyingResourceAction, WorkspaceRef};
+pub use client::{
+    Accepted, ArmClient, ComputeListing, PowerAction, UnderlyingResourceAction, WorkspaceRef,
+};
 pub use error::ArmError;
 pub use lro::{LroHandle, LroStatus, PollKind};

@@ -145,9 +145,17 @@ pub struct VmSize {
     pub v_cpus: i64,
     #[serde(default)]
     pub gpus: i64,
-    #[serde(default, rename = "osVhdSizeMB", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "osVhdSizeMB",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_vhd_size_mb: Option<i64>,
-    #[serde(default, rename = "maxResourceVolumeMB", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "maxResourceVolumeMB",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_resource_volume_mb: Option<i64>,
     #[serde(default, rename = "memoryGB")]
     pub memory_gb: f64,
@@ -157,7 +165,11 @@ pub struct VmSize {
     pub premium_io: bool,
     #[serde(default, rename = "supportedComputeTypes")]
     pub supported_compute_types: Vec<String>,
-    #[serde(default, rename = "estimatedVMPrices", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "estimatedVMPrices",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub estimated_vm_prices: Option<Value>,
 }
 

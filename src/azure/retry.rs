@@ -60,8 +60,14 @@ mod tests {
     #[test]
     fn retry_after_wins_over_backoff_but_is_capped() {
         let policy = RetryPolicy::default();
-        assert_eq!(policy.delay(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
-        assert_eq!(policy.delay(1, Some(Duration::from_secs(999))), policy.max_delay);
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(999))),
+            policy.max_delay
+        );
     }
 
     #[test]

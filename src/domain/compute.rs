@@ -96,7 +96,10 @@ pub fn display_state(
     provisioning_state: Option<&str>,
 ) -> String {
     let provisioning = provisioning_state.unwrap_or("Unknown");
-    if matches!(provisioning, "Creating" | "Deleting" | "Updating" | "Failed") {
+    if matches!(
+        provisioning,
+        "Creating" | "Deleting" | "Updating" | "Failed"
+    ) {
         // For clusters and attached compute the provisioning state is the story while it moves.
         if instance_state.is_none() {
             return provisioning.to_string();
@@ -157,22 +160,47 @@ mod tests {
 
     #[test]
     fn unknown_compute_types_are_kept_as_other() {
-        assert_eq!(ComputeKind::from_compute_type("ComputeInstance"), ComputeKind::Instance);
-        assert_eq!(ComputeKind::from_compute_type("AmlCompute"), ComputeKind::Cluster);
-        assert_eq!(ComputeKind::from_compute_type("QuantumBox"), ComputeKind::Other);
+        assert_eq!(
+            ComputeKind::from_compute_type("ComputeInstance"),
+            ComputeKind::Instance
+        );
+        assert_eq!(
+            ComputeKind::from_compute_type("AmlCompute"),
+            ComputeKind::Cluster
+        );
+        assert_eq!(
+            ComputeKind::from_compute_type("QuantumBox"),
+            ComputeKind::Other
+        );
     }
 
     #[test]
     fn the_shown_state_prefers_the_instance_state() {
-        assert_eq!(display_state(Some("Stopped"), None, Some("Succeeded")), "Stopped");
-        assert_eq!(display_state(None, Some("Resizing"), Some("Succeeded")), "Resizing");
-        assert_eq!(display_state(None, Some("Steady"), Some("Creating")), "Creating");
+        assert_eq!(
+            display_state(Some("Stopped"), None, Some("Succeeded")),
+            "Stopped"
+        );
+        assert_eq!(
+            display_state(None, Some("Resizing"), Some("Succeeded")),
+            "Resizing"
+        );
+        assert_eq!(
+            display_state(None, Some("Steady"), Some("Creating")),
+            "Creating"
+        );
         assert_eq!(display_state(None, None, None), "Unknown");
     }
 
     #[test]
     fn transitional_states_spin() {
-        for s in ["Creating", "Starting", "Stopping", "Restarting", "Deleting", "Resizing"] {
+        for s in [
+            "Creating",
+            "Starting",
+            "Stopping",
+            "Restarting",
+            "Deleting",
+            "Resizing",
+        ] {
             assert!(is_transitional(s), "{s}");
         }
         for s in ["Running", "Stopped", "CreateFailed", "Steady", "Whatever"] {

@@ -11,7 +11,11 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameError {
     Empty,
-    Length { min: usize, max: usize, actual: usize },
+    Length {
+        min: usize,
+        max: usize,
+        actual: usize,
+    },
     FirstNotLetter,
     BadCharacter(char),
     EndsWithDashDigits,
@@ -72,7 +76,10 @@ fn check_characters(name: &str, (min, max): (usize, usize)) -> Result<(), NameEr
     if name.is_empty() {
         return Err(NameError::Empty);
     }
-    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
         return Err(NameError::BadCharacter(bad));
     }
     if !name.as_bytes()[0].is_ascii_alphabetic() {

@@ -10,6 +10,7 @@
 //! `faults` (injected misbehaviour), `demo` (the demo people).
 
 mod auth;
+pub mod bulk;
 mod catalogue;
 mod config;
 pub mod demo;

@@ -40,7 +40,11 @@ pub fn name_key(name: &str) -> String {
 }
 
 /// Insert or update one compute read from Azure just now. Returns whether the row changed.
-pub async fn upsert(db: &SqlitePool, record: &ComputeRecord, synced_at: &str) -> sqlx::Result<bool> {
+pub async fn upsert(
+    db: &SqlitePool,
+    record: &ComputeRecord,
+    synced_at: &str,
+) -> sqlx::Result<bool> {
     let mut conn = db.acquire().await?;
     upsert_on(&mut conn, record, synced_at, synced_at).await
 }
@@ -173,9 +177,10 @@ pub async fn get_row(db: &SqlitePool, name: &str) -> sqlx::Result<Option<Compute
 
 /// How many computes each tab holds.
 pub async fn count_by_kind(db: &SqlitePool) -> sqlx::Result<Vec<(String, i64)>> {
-    let rows = sqlx::query!(r#"SELECT kind, COUNT(*) AS "count!: i64" FROM computes GROUP BY kind"#)
-        .fetch_all(db)
-        .await?;
+    let rows =
+        sqlx::query!(r#"SELECT kind, COUNT(*) AS "count!: i64" FROM computes GROUP BY kind"#)
+            .fetch_all(db)
+            .await?;
     Ok(rows.into_iter().map(|r| (r.kind, r.count)).collect())
 }
 

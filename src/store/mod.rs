@@ -7,7 +7,9 @@ pub mod operations;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
@@ -18,7 +20,9 @@ pub enum OpenError {
     BadUrl { url: String, detail: String },
     #[error("the database '{path}' could not be opened: {detail}")]
     CannotOpen { path: String, detail: String },
-    #[error("'{path}' is not a Compute Studio database (it holds other tables: {tables}); choose another file with --database-url")]
+    #[error(
+        "'{path}' is not a Compute Studio database (it holds other tables: {tables}); choose another file with --database-url"
+    )]
     NotOurs { path: String, tables: String },
     #[error("the database '{path}' could not be brought up to date: {detail}")]
     Migration { path: String, detail: String },
@@ -27,14 +31,20 @@ pub enum OpenError {
 /// Opens (creating if missing) the cache, checks that it is ours, and applies migrations.
 pub async fn open(url: &str, max_connections: u32) -> Result<SqlitePool, OpenError> {
     let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| OpenError::BadUrl { url: url.into(), detail: e.to_string() })?
+        .map_err(|e| OpenError::BadUrl {
+            url: url.into(),
+            detail: e.to_string(),
+        })?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     let path = options.get_filename().display().to_string();
-    let cannot_open = |e: sqlx::Error| OpenError::CannotOpen { path: path.clone(), detail: e.to_string() };
+    let cannot_open = |e: sqlx::Error| OpenError::CannotOpen {
+        path: path.clone(),
+        detail: e.to_string(),
+    };
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections.max(1))
         .connect_with(options)
@@ -44,7 +54,10 @@ pub async fn open(url: &str, max_connections: u32) -> Result<SqlitePool, OpenErr
     sqlx::migrate!("./migrations")
         .run(&pool)
         .await
-        .map_err(|e| OpenError::Migration { path: path.clone(), detail: e.to_string() })?;
+        .map_err(|e| OpenError::Migration {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
     Ok(pool)
 }
 
@@ -61,14 +74,16 @@ async fn refuse_foreign_database(pool: &SqlitePool, path: &str) -> Result<(), Op
     if ours {
         return Ok(());
     }
-    Err(OpenError::NotOurs { path: path.into(), tables: tables.join(", ") })
+    Err(OpenError::NotOurs {
+        path: path.into(),
+        tables: tables.join(", "),
+    })
 }
 
 /// Timestamps are stored as fixed-width UTC text, so that text order is time order.
 pub fn timestamp(at: OffsetDateTime) -> String {
-    let format = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
     at.to_offset(time::UtcOffset::UTC)
         .format(&format)
         .unwrap_or_else(|_| "1970-01-01T00:00:00.000000Z".into())

@@ -147,7 +147,11 @@ pub async fn get(db: &SqlitePool, id: &str) -> sqlx::Result<Option<OperationReco
 }
 
 /// Operations of one compute, newest first.
-pub async fn for_compute(db: &SqlitePool, compute_name: &str, limit: i64) -> sqlx::Result<Vec<OperationRecord>> {
+pub async fn for_compute(
+    db: &SqlitePool,
+    compute_name: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<OperationRecord>> {
     sqlx::query_as!(
         OperationRecord,
         r#"SELECT id, compute_name, action, status, polling_kind, polling_url, next_poll_at, started_by,
@@ -161,7 +165,9 @@ pub async fn for_compute(db: &SqlitePool, compute_name: &str, limit: i64) -> sql
 }
 
 pub async fn unfinished_count(db: &SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(r#"SELECT COUNT(*) AS "count!: i64" FROM operations WHERE ended_at IS NULL"#)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "count!: i64" FROM operations WHERE ended_at IS NULL"#
+    )
+    .fetch_one(db)
+    .await
 }

@@ -54,16 +54,29 @@ impl Sync {
         started_by: &str,
     ) -> Result<StartedOperation, ArmError> {
         let db = &self.inner.db;
-        let id = operations::insert_requested(db, compute_name, action.name(), started_by, &store::now())
-            .await
-            .map_err(|e| ArmError::Transport(format!("the operation could not be recorded: {e}")))?;
+        let id = operations::insert_requested(
+            db,
+            compute_name,
+            action.name(),
+            started_by,
+            &store::now(),
+        )
+        .await
+        .map_err(|e| ArmError::Transport(format!("the operation could not be recorded: {e}")))?;
         let outcome = self.send_action(compute_name, &action).await;
         let handle = match outcome {
             Ok(handle) => handle,
             Err(e) => {
                 let message = e.user_message();
                 self.log_db_error(
-                    operations::finish(db, &id, operations::status::FAILED, &store::now(), Some((&e.code(), &message))).await,
+                    operations::finish(
+                        db,
+                        &id,
+                        operations::status::FAILED,
+                        &store::now(),
+                        Some((&e.code(), &message)),
+                    )
+                    .await,
                 );
                 return Err(e);
             }
@@ -86,7 +99,8 @@ impl Sync {
             }
             None => {
                 self.log_db_error(
-                    operations::finish(db, &id, operations::status::SUCCEEDED, &store::now(), None).await,
+                    operations::finish(db, &id, operations::status::SUCCEEDED, &store::now(), None)
+                        .await,
                 );
                 true
             }
@@ -98,13 +112,20 @@ impl Sync {
         Ok(StartedOperation { id, finished })
     }
 
-    async fn send_action(&self, name: &str, action: &Action) -> Result<Option<LroHandle>, ArmError> {
+    async fn send_action(
+        &self,
+        name: &str,
+        action: &Action,
+    ) -> Result<Option<LroHandle>, ArmError> {
         let arm = &self.inner.arm;
         match action {
             Action::Create(body) => Ok(arm.create_or_update(name, body).await?.operation),
             Action::Power(power) => arm.power(name, *power).await,
             Action::Delete(underlying) => arm.delete(name, *underlying).await,
-            Action::UpdateScale(settings) => Ok(arm.update_scale_settings(name, settings.clone()).await?.operation),
+            Action::UpdateScale(settings) => Ok(arm
+                .update_scale_settings(name, settings.clone())
+                .await?
+                .operation),
         }
     }
 }

@@ -20,7 +20,11 @@ pub fn record_from_resource(resource: &ComputeResource) -> Option<ComputeRecord>
     Some(ComputeRecord {
         arm_id: resource.id.clone().unwrap_or_default(),
         kind: kind.as_str().to_string(),
-        compute_type: if compute_type.is_empty() { "Unknown".into() } else { compute_type },
+        compute_type: if compute_type.is_empty() {
+            "Unknown".into()
+        } else {
+            compute_type
+        },
         state,
         provisioning_state: resource.provisioning_state().map(str::to_string),
         vm_size: ["vmSize", "agentVmSize", "virtualMachineSize"]
@@ -35,7 +39,12 @@ pub fn record_from_resource(resource: &ComputeResource) -> Option<ComputeRecord>
             .properties
             .as_ref()
             .and_then(|p| p.created_on.clone())
-            .or_else(|| resource.system_data.as_ref().and_then(|s| s.created_at.clone())),
+            .or_else(|| {
+                resource
+                    .system_data
+                    .as_ref()
+                    .and_then(|s| s.created_at.clone())
+            }),
         location: resource
             .properties
             .as_ref()
@@ -71,7 +80,11 @@ fn owner_of(resource: &ComputeResource) -> Owner {
         let name = (creator_id.as_deref() == Some(object_id.as_str()))
             .then(|| text(created_by, "userName"))
             .flatten();
-        return Owner { tenant_id: text(assigned, "tenantId"), object_id: Some(object_id), name };
+        return Owner {
+            tenant_id: text(assigned, "tenantId"),
+            object_id: Some(object_id),
+            name,
+        };
     }
     if created_by.is_some() {
         return Owner {
@@ -80,7 +93,10 @@ fn owner_of(resource: &ComputeResource) -> Owner {
             name: text(created_by, "userName"),
         };
     }
-    Owner { name: created_by_name(resource), ..Owner::default() }
+    Owner {
+        name: created_by_name(resource),
+        ..Owner::default()
+    }
 }
 
 fn created_by_name(resource: &ComputeResource) -> Option<String> {
@@ -89,7 +105,12 @@ fn created_by_name(resource: &ComputeResource) -> Option<String> {
         .and_then(|c| c.get("userName"))
         .and_then(Value::as_str)
         .map(str::to_string)
-        .or_else(|| resource.system_data.as_ref().and_then(|s| s.created_by.clone()))
+        .or_else(|| {
+            resource
+                .system_data
+                .as_ref()
+                .and_then(|s| s.created_by.clone())
+        })
 }
 
 #[cfg(test)]

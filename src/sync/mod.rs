@@ -127,7 +127,9 @@ impl Sync {
 
     fn publish(&self, name: &str) {
         // Nobody listening is fine: pages re-read the cache when they connect.
-        let _ = self.inner.events.send(ComputeChanged { name: name.to_string() });
+        let _ = self.inner.events.send(ComputeChanged {
+            name: name.to_string(),
+        });
     }
 
     fn wake_poller(&self) {

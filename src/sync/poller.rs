@@ -48,26 +48,39 @@ impl Sync {
     }
 
     async fn follow(&self, op: OperationRecord) {
-        let handle = match (op.polling_kind.as_deref().and_then(PollKind::parse), op.polling_url.clone()) {
-            (Some(kind), Some(url)) => LroHandle { kind, url, retry_after: None },
+        let handle = match (
+            op.polling_kind.as_deref().and_then(PollKind::parse),
+            op.polling_url.clone(),
+        ) {
+            (Some(kind), Some(url)) => LroHandle {
+                kind,
+                url,
+                retry_after: None,
+            },
             // A request with no answer recorded: only a crash leaves one behind.
             _ => return self.settle_interrupted(&op).await,
         };
         match self.inner.arm.poll(&handle).await {
             Ok(LroStatus::InProgress { retry_after }) => {
-                self.poll_again_in(&op, clamp_poll(&self.inner.config, retry_after)).await
+                self.poll_again_in(&op, clamp_poll(&self.inner.config, retry_after))
+                    .await
             }
-            Ok(LroStatus::Succeeded) => self.conclude(&op, operations::status::SUCCEEDED, None).await,
+            Ok(LroStatus::Succeeded) => {
+                self.conclude(&op, operations::status::SUCCEEDED, None)
+                    .await
+            }
             Ok(LroStatus::Failed(e)) => {
                 let (code, message) = (e.code(), e.user_message());
-                self.conclude(&op, operations::status::FAILED, Some((&code, &message))).await
+                self.conclude(&op, operations::status::FAILED, Some((&code, &message)))
+                    .await
             }
             Err(e) => {
                 self.log_once(format!("poll:{}:{e}", op.id), || {
                     tracing::warn!(operation = %op.id, compute = %op.compute_name, error = %e,
                         "could not read the status of an operation; will try again")
                 });
-                self.poll_again_in(&op, after_read_failure(&self.inner.config)).await
+                self.poll_again_in(&op, after_read_failure(&self.inner.config))
+                    .await
             }
         }
     }
@@ -84,7 +97,9 @@ impl Sync {
             tracing::warn!(compute = %op.compute_name, error = %e, "could not re-read a compute after its operation ended");
         }
         match operations::finish(&self.inner.db, &op.id, status, &store::now(), error).await {
-            Ok(true) => tracing::info!(operation = %op.id, compute = %op.compute_name, action = %op.action, status, "operation ended"),
+            Ok(true) => {
+                tracing::info!(operation = %op.id, compute = %op.compute_name, action = %op.action, status, "operation ended")
+            }
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "recording the end of an operation failed"),
         }
@@ -94,7 +109,9 @@ impl Sync {
     /// At start-up: requests sent just before a crash have no answer to follow. The compute's
     /// state in Azure is the truth; the operation is closed as "unknown" with that explanation.
     async fn settle_interrupted_requests(&self) {
-        let due = operations::due(&self.inner.db, "9999", i64::MAX).await.unwrap_or_default();
+        let due = operations::due(&self.inner.db, "9999", i64::MAX)
+            .await
+            .unwrap_or_default();
         for op in due.iter().filter(|op| op.polling_url.is_none()) {
             self.settle_interrupted(op).await;
         }
@@ -103,7 +120,9 @@ impl Sync {
     async fn settle_interrupted(&self, op: &OperationRecord) {
         // Only requests older than a few seconds: a fresh one may still be waiting for Azure.
         let age = store::parse_timestamp(&op.started_at).map(|at| OffsetDateTime::now_utc() - at);
-        if age.is_some_and(|age| age < time::Duration::seconds(30)) && op.status == operations::status::REQUESTED {
+        if age.is_some_and(|age| age < time::Duration::seconds(30))
+            && op.status == operations::status::REQUESTED
+        {
             return self.poll_again_in(op, Duration::from_secs(30)).await;
         }
         self.conclude(

@@ -57,7 +57,10 @@ impl Sync {
             .iter()
             .filter_map(record_from_resource)
             .collect();
-        for record in records.iter().filter(|r| r.kind == ComputeKind::Other.as_str()) {
+        for record in records
+            .iter()
+            .filter(|r| r.kind == ComputeKind::Other.as_str())
+        {
             let compute_type = record.compute_type.clone();
             self.log_once(format!("unknown-type:{compute_type}"), || {
                 tracing::info!(%compute_type, "Azure lists a compute type this version does not know; shown as Other")

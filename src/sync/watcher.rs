@@ -9,8 +9,16 @@ use crate::store;
 
 /// The states that move on their own; kept in step with `domain::compute::is_transitional`.
 const TRANSITIONAL: [&str; 10] = [
-    "Creating", "Deleting", "Restarting", "Resizing", "SettingUp", "Starting", "Stopping",
-    "UserSettingUp", "Updating", "Unknown",
+    "Creating",
+    "Deleting",
+    "Restarting",
+    "Resizing",
+    "SettingUp",
+    "Starting",
+    "Stopping",
+    "UserSettingUp",
+    "Updating",
+    "Unknown",
 ];
 
 /// At most this many computes are re-read per round, to bound the load on Azure.
@@ -31,7 +39,8 @@ pub(super) async fn run(sync: Sync, shutdown: CancellationToken) {
 impl Sync {
     /// Re-read the computes whose cached state is transitional.
     pub async fn watch_transitional_once(&self) {
-        let names = match store::computes::names_in_states(&self.inner.db, &TRANSITIONAL[..9]).await {
+        let names = match store::computes::names_in_states(&self.inner.db, &TRANSITIONAL[..9]).await
+        {
             Ok(names) => names,
             Err(e) => return tracing::error!(error = %e, "reading transitional computes failed"),
         };

@@ -10,7 +10,8 @@ use axum::routing::get;
 
 pub const HTMX_PATH: &str = "/static/vendor/htmx-2.0.11.min.js";
 /// Subresource integrity of the vendored htmx (a test recomputes it from the file).
-pub const HTMX_SRI: &str = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg";
+pub const HTMX_SRI: &str =
+    "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg";
 
 struct Asset {
     path: &'static str,
@@ -55,9 +56,16 @@ async fn serve(Path(path): Path<String>, request_headers: HeaderMap) -> Response
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     };
     let etag = format!("\"{:016x}\"", fingerprint(asset.bytes));
-    let cache_control = if asset.immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let cache_control = if asset.immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     let mut headers = HeaderMap::new();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     if let Ok(value) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, value);
     }
@@ -68,11 +76,16 @@ async fn serve(Path(path): Path<String>, request_headers: HeaderMap) -> Response
     if unchanged {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     (headers, asset.bytes).into_response()
 }
 
 /// FNV-1a: a stable content fingerprint for the ETag (not a security property).
 fn fingerprint(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(0xcbf29ce484222325u64, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
 }

@@ -33,7 +33,13 @@ pub enum Tab {
 }
 
 impl Tab {
-    const ALL: [Tab; 5] = [Tab::Instances, Tab::Clusters, Tab::Inference, Tab::Attached, Tab::Other];
+    const ALL: [Tab; 5] = [
+        Tab::Instances,
+        Tab::Clusters,
+        Tab::Inference,
+        Tab::Attached,
+        Tab::Other,
+    ];
 
     fn slug(self) -> &'static str {
         match self {
@@ -72,10 +78,18 @@ impl Tab {
     /// What an empty tab says: what the kind is, and what the dashboard does with it so far.
     fn empty_message(self) -> &'static str {
         match self {
-            Tab::Instances => "No compute instances in this workspace yet. A compute instance is one person's managed cloud workstation with Jupyter, JupyterLab, RStudio and a terminal.",
-            Tab::Clusters => "No compute clusters in this workspace yet. A compute cluster scales between its minimum and maximum node count as training jobs arrive.",
-            Tab::Inference => "No inference clusters in this workspace. Inference clusters (Azure Kubernetes Service) that exist are listed here; creating and attaching them from Compute Studio is not built yet.",
-            Tab::Attached => "No attached computes in this workspace. Virtual machines, Databricks, HDInsight and Data Lake Analytics attached to the workspace are listed here; attaching them from Compute Studio is not built yet.",
+            Tab::Instances => {
+                "No compute instances in this workspace yet. A compute instance is one person's managed cloud workstation with Jupyter, JupyterLab, RStudio and a terminal."
+            }
+            Tab::Clusters => {
+                "No compute clusters in this workspace yet. A compute cluster scales between its minimum and maximum node count as training jobs arrive."
+            }
+            Tab::Inference => {
+                "No inference clusters in this workspace. Inference clusters (Azure Kubernetes Service) that exist are listed here; creating and attaching them from Compute Studio is not built yet."
+            }
+            Tab::Attached => {
+                "No attached computes in this workspace. Virtual machines, Databricks, HDInsight and Data Lake Analytics attached to the workspace are listed here; attaching them from Compute Studio is not built yet."
+            }
             Tab::Other => "No computes of other kinds.",
         }
     }
@@ -159,10 +173,19 @@ async fn render_list(state: &AppState, query: &ListQuery) -> Result<ListPage, Ap
             .parse::<i64>()
             .ok()
             .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| AppError::BadRequest(format!("'page' must be a whole number from 1, not '{text}'.")))?,
+            .ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "'page' must be a whole number from 1, not '{text}'."
+                ))
+            })?,
     };
     let counts = computes::count_by_kind(&state.db).await?;
-    let count_of = |kind: ComputeKind| counts.iter().find(|(k, _)| k == kind.as_str()).map_or(0, |(_, n)| *n);
+    let count_of = |kind: ComputeKind| {
+        counts
+            .iter()
+            .find(|(k, _)| k == kind.as_str())
+            .map_or(0, |(_, n)| *n)
+    };
     let total = count_of(tab.kind());
     let page_size = i64::from(state.page_size);
     let offset = (page_number - 1) * page_size;
@@ -174,7 +197,12 @@ async fn render_list(state: &AppState, query: &ListQuery) -> Result<ListPage, Ap
     let tabs = Tab::ALL
         .into_iter()
         .filter(|t| *t != Tab::Other || count_of(ComputeKind::Other) > 0)
-        .map(|t| TabLink { slug: t.slug(), title: t.title(), count: count_of(t.kind()), active: t == tab })
+        .map(|t| TabLink {
+            slug: t.slug(),
+            title: t.title(),
+            count: count_of(t.kind()),
+            active: t == tab,
+        })
         .collect();
     let page_url = |n: i64| format!("/computes?tab={}&page={n}", tab.slug());
     Ok(ListPage {
@@ -197,7 +225,10 @@ async fn render_list(state: &AppState, query: &ListQuery) -> Result<ListPage, Ap
 
 /// One row, for a transitional row's self-refresh. A compute that is gone returns nothing,
 /// which removes the row.
-async fn row(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, AppError> {
+async fn row(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
     match computes::get_row(&state.db, &name).await? {
         Some(row) => Ok(Html(RowFragment { row: row_view(row) }.render()?).into_response()),
         None => Ok(Html(String::new()).into_response()),
@@ -216,9 +247,16 @@ async fn refresh(
     axum::Form(form): axum::Form<RefreshForm>,
 ) -> Result<Response, AppError> {
     state.sync.resync_now().await?;
-    let tab = form.tab.as_deref().and_then(Tab::from_slug).unwrap_or(Tab::Instances);
+    let tab = form
+        .tab
+        .as_deref()
+        .and_then(Tab::from_slug)
+        .unwrap_or(Tab::Instances);
     if is_htmx(&headers) {
-        let query = ListQuery { tab: Some(tab.slug().into()), page: None };
+        let query = ListQuery {
+            tab: Some(tab.slug().into()),
+            page: None,
+        };
         let page = render_list(&state, &query).await?;
         return Ok(Html(page.render()?).into_response());
     }
@@ -235,7 +273,11 @@ fn row_view(row: ComputeRow) -> RowView {
         kind_label: kind_label(&row),
         vm_size: row.vm_size.unwrap_or_default(),
         owner: owner_label(row.owner_name.as_deref(), row.owner_object_id.as_deref()),
-        created: row.created_on.as_deref().map(short_date).unwrap_or_default(),
+        created: row
+            .created_on
+            .as_deref()
+            .map(short_date)
+            .unwrap_or_default(),
         created_iso,
         region: row.location.unwrap_or_default(),
         name: row.name,
@@ -289,14 +331,23 @@ mod tests {
 
     #[test]
     fn dates_are_shown_short_and_in_utc() {
-        assert_eq!(short_date("2021-04-01T22:00:00.0000000+00:00"), "2021-04-01 22:00 UTC");
-        assert_eq!(short_date("2021-04-01T23:30:00+02:00"), "2021-04-01 21:30 UTC");
+        assert_eq!(
+            short_date("2021-04-01T22:00:00.0000000+00:00"),
+            "2021-04-01 22:00 UTC"
+        );
+        assert_eq!(
+            short_date("2021-04-01T23:30:00+02:00"),
+            "2021-04-01 21:30 UTC"
+        );
         assert_eq!(short_date("yesterday"), "yesterday");
     }
 
     #[test]
     fn owners_without_a_name_show_a_short_object_id() {
-        assert_eq!(owner_label(None, Some("0b9c7e0e-1111-2222-3333-444455556666")), "user 0b9c7e0e…");
+        assert_eq!(
+            owner_label(None, Some("0b9c7e0e-1111-2222-3333-444455556666")),
+            "user 0b9c7e0e…"
+        );
         assert_eq!(owner_label(Some("Ada"), Some("x")), "Ada");
     }
 }

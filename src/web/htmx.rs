@@ -24,7 +24,11 @@ pub async fn error_fragments(request: Request, next: Next) -> Response {
         return response;
     };
     let status = response.status();
-    let flash = Flash { tone: "bad", title: &info.title, message: &info.message };
+    let flash = Flash {
+        tone: "bad",
+        title: &info.title,
+        message: &info.message,
+    };
     let mut fragment = (status, Html(flash.render().unwrap_or(info.message))).into_response();
     let headers = fragment.headers_mut();
     headers.insert("hx-retarget", HeaderValue::from_static("#flash"));

@@ -50,7 +50,10 @@ pub fn router(state: AppState) -> Router {
         .layer(security::csrf_layer())
         .merge(assets::router())
         .layer(axum::middleware::from_fn(security::headers))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
 }

@@ -10,7 +10,10 @@ use crate::helpers::{arm_client, empty_config, instance_body, spawn_emulator};
 
 const SIZE: &str = "Standard_DS11_v2";
 
-async fn follow_to_end(arm: &compute_studio::azure::ArmClient, handle: &compute_studio::azure::LroHandle) -> LroStatus {
+async fn follow_to_end(
+    arm: &compute_studio::azure::ArmClient,
+    handle: &compute_studio::azure::LroHandle,
+) -> LroStatus {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match arm.poll(handle).await.expect("the status can be read") {
@@ -29,17 +32,34 @@ async fn listing_follows_next_link_over_every_page() {
     let emulator = spawn_emulator(config).await;
     let arm = arm_client(&emulator);
     let location = emulator.emulator.config().location.clone();
-    for name in ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"] {
-        arm.create_or_update(name, &instance_body(&location, SIZE)).await.expect("created");
+    for name in [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf",
+    ] {
+        arm.create_or_update(name, &instance_body(&location, SIZE))
+            .await
+            .expect("created");
     }
 
     let listing = arm.list_computes().await.expect("listed");
 
-    let mut names: Vec<_> = listing.computes.iter().filter_map(|c| c.name.clone()).collect();
+    let mut names: Vec<_> = listing
+        .computes
+        .iter()
+        .filter_map(|c| c.name.clone())
+        .collect();
     names.sort();
-    assert_eq!(names, ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"]);
+    assert_eq!(
+        names,
+        [
+            "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"
+        ]
+    );
     assert!(listing.unreadable.is_empty());
-    assert_eq!(emulator.emulator.request_count("GET", "/computes"), 4, "7 computes at 2 a page is 4 pages");
+    assert_eq!(
+        emulator.emulator.request_count("GET", "/computes"),
+        4,
+        "7 computes at 2 a page is 4 pages"
+    );
 }
 
 #[tokio::test]
@@ -48,10 +68,16 @@ async fn a_create_is_followed_to_success() {
     let arm = arm_client(&emulator);
     let location = emulator.emulator.config().location.clone();
 
-    let accepted = arm.create_or_update("ada-box", &instance_body(&location, SIZE)).await.expect("accepted");
+    let accepted = arm
+        .create_or_update("ada-box", &instance_body(&location, SIZE))
+        .await
+        .expect("accepted");
 
     let handle = accepted.operation.expect("a create is long-running");
-    assert!(matches!(follow_to_end(&arm, &handle).await, LroStatus::Succeeded));
+    assert!(matches!(
+        follow_to_end(&arm, &handle).await,
+        LroStatus::Succeeded
+    ));
     let compute = arm.get_compute("ada-box").await.unwrap().expect("exists");
     assert_eq!(compute.inner_str("state"), Some("Running"));
     assert_eq!(compute.provisioning_state(), Some("Succeeded"));
@@ -64,7 +90,10 @@ async fn a_create_that_azure_fails_reports_azures_error() {
     let location = emulator.emulator.config().location.clone();
     let failing = EmulatorConfig::for_tests().failing_vm_sizes[0].clone();
 
-    let accepted = arm.create_or_update("doomed", &instance_body(&location, &failing)).await.expect("accepted");
+    let accepted = arm
+        .create_or_update("doomed", &instance_body(&location, &failing))
+        .await
+        .expect("accepted");
 
     let handle = accepted.operation.expect("long-running");
     match follow_to_end(&arm, &handle).await {
@@ -73,7 +102,11 @@ async fn a_create_that_azure_fails_reports_azures_error() {
         }
         other => panic!("expected a failure, got {other:?}"),
     }
-    let compute = arm.get_compute("doomed").await.unwrap().expect("a failed compute stays listed");
+    let compute = arm
+        .get_compute("doomed")
+        .await
+        .unwrap()
+        .expect("a failed compute stays listed");
     assert_eq!(compute.inner_str("state"), Some("CreateFailed"));
 }
 
@@ -81,13 +114,19 @@ async fn a_create_that_azure_fails_reports_azures_error() {
 async fn throttling_is_retried_after_the_time_azure_asks() {
     let emulator = spawn_emulator(empty_config()).await;
     let arm = arm_client(&emulator);
-    emulator.emulator.inject(Fault::Throttle { count: 1, retry_after_secs: 1 });
+    emulator.emulator.inject(Fault::Throttle {
+        count: 1,
+        retry_after_secs: 1,
+    });
     let started = Instant::now();
 
     let listing = arm.list_computes().await.expect("succeeds after the retry");
 
     assert!(listing.computes.is_empty());
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
     assert_eq!(emulator.emulator.request_count("GET", "/computes"), 2);
 }
 
@@ -95,11 +134,17 @@ async fn throttling_is_retried_after_the_time_azure_asks() {
 async fn retries_are_bounded() {
     let emulator = spawn_emulator(empty_config()).await;
     let arm = arm_client(&emulator);
-    emulator.emulator.inject(Fault::ServerError { count: 50, status: 503 });
+    emulator.emulator.inject(Fault::ServerError {
+        count: 50,
+        status: 503,
+    });
 
     let error = arm.list_computes().await.expect_err("gives up");
 
-    assert!(matches!(error, ArmError::RetriesExhausted { attempts: 4, .. }), "{error:?}");
+    assert!(
+        matches!(error, ArmError::RetriesExhausted { attempts: 4, .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -107,7 +152,9 @@ async fn a_name_conflict_carries_azures_message() {
     let emulator = spawn_emulator(empty_config()).await;
     let arm = arm_client(&emulator);
     let location = emulator.emulator.config().location.clone();
-    arm.create_or_update("shared-name", &instance_body(&location, SIZE)).await.expect("first");
+    arm.create_or_update("shared-name", &instance_body(&location, SIZE))
+        .await
+        .expect("first");
 
     let error = arm
         .create_or_update("Shared-Name", &instance_body(&location, SIZE))
@@ -115,7 +162,12 @@ async fn a_name_conflict_carries_azures_message() {
         .expect_err("names are unique, whatever their case");
 
     match error {
-        ArmError::Api { status, code, message, .. } => {
+        ArmError::Api {
+            status,
+            code,
+            message,
+            ..
+        } => {
             assert_eq!(status, 409);
             assert_eq!(code, "Conflict");
             assert!(message.contains("already exists"), "{message}");
@@ -129,9 +181,15 @@ async fn an_answer_that_is_not_json_is_a_decode_error() {
     let emulator = spawn_emulator(empty_config()).await;
     let arm = arm_client(&emulator);
     emulator.emulator.inject(Fault::NotJson { count: 1 });
-    assert!(matches!(arm.list_computes().await, Err(ArmError::Decode { .. })));
+    assert!(matches!(
+        arm.list_computes().await,
+        Err(ArmError::Decode { .. })
+    ));
     emulator.emulator.inject(Fault::Truncated { count: 1 });
-    assert!(matches!(arm.list_computes().await, Err(ArmError::Decode { .. })));
+    assert!(matches!(
+        arm.list_computes().await,
+        Err(ArmError::Decode { .. })
+    ));
 }
 
 #[tokio::test]
@@ -139,14 +197,27 @@ async fn power_actions_run_and_wrong_states_are_refused() {
     let emulator = spawn_emulator(empty_config()).await;
     let arm = arm_client(&emulator);
     let location = emulator.emulator.config().location.clone();
-    let created = arm.create_or_update("grace-box", &instance_body(&location, SIZE)).await.unwrap();
+    let created = arm
+        .create_or_update("grace-box", &instance_body(&location, SIZE))
+        .await
+        .unwrap();
     follow_to_end(&arm, &created.operation.unwrap()).await;
 
-    let refused = arm.power("grace-box", PowerAction::Start).await.expect_err("already running");
+    let refused = arm
+        .power("grace-box", PowerAction::Start)
+        .await
+        .expect_err("already running");
     assert_eq!(refused.status(), Some(409));
 
-    let stop = arm.power("grace-box", PowerAction::Stop).await.unwrap().expect("long-running");
-    assert!(matches!(follow_to_end(&arm, &stop).await, LroStatus::Succeeded));
+    let stop = arm
+        .power("grace-box", PowerAction::Stop)
+        .await
+        .unwrap()
+        .expect("long-running");
+    assert!(matches!(
+        follow_to_end(&arm, &stop).await,
+        LroStatus::Succeeded
+    ));
     let compute = arm.get_compute("grace-box").await.unwrap().unwrap();
     assert_eq!(compute.inner_str("state"), Some("Stopped"));
 }
@@ -156,7 +227,11 @@ async fn vm_sizes_and_usages_are_served() {
     let emulator = spawn_emulator(empty_config()).await;
     let arm = arm_client(&emulator);
     let sizes = arm.vm_sizes().await.unwrap();
-    assert!(sizes.iter().any(|s| s.name == SIZE && s.v_cpus > 0 && !s.family.is_empty()));
+    assert!(
+        sizes
+            .iter()
+            .any(|s| s.name == SIZE && s.v_cpus > 0 && !s.family.is_empty())
+    );
     let usages = arm.usages().await.unwrap();
     assert!(!usages.is_empty());
     assert!(usages.iter().all(|u| u.current_value == 0));

@@ -6,7 +6,11 @@ use compute_studio::emulator::demo::DEMO_USERS;
 
 use crate::helpers::{TestApp, arm_client, database_url, demo_emulator, eventually, instance_body};
 
-async fn seeded_app() -> (compute_studio::emulator::RunningEmulator, TestApp, tempfile::TempDir) {
+async fn seeded_app() -> (
+    compute_studio::emulator::RunningEmulator,
+    TestApp,
+    tempfile::TempDir,
+) {
     let emulator = demo_emulator().await;
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::start(&emulator, &database_url(&dir)).await;
@@ -62,9 +66,15 @@ async fn rows_show_state_size_owner_and_region() {
     assert!(page.contains(&format!("<td>{location}</td>")));
     assert!(page.contains("class=\"state good\""), "some instances run");
     assert!(page.contains("class=\"state idle\""), "some are stopped");
-    assert!(page.contains("class=\"state bad\""), "one failed to provision");
+    assert!(
+        page.contains("class=\"state bad\""),
+        "one failed to provision"
+    );
     assert!(page.contains("Standard_"));
-    let owners_shown = DEMO_USERS.iter().filter(|u| page.contains(u.name) || page.contains(u.email)).count();
+    let owners_shown = DEMO_USERS
+        .iter()
+        .filter(|u| page.contains(u.name) || page.contains(u.email))
+        .count();
     assert!(owners_shown >= 2, "several owners appear");
     app.stop().await;
 }
@@ -74,7 +84,9 @@ async fn a_transitional_row_refreshes_itself_until_it_settles() {
     let (emulator, app, _dir) = seeded_app().await;
     let arm = arm_client(&emulator);
     let location = emulator.emulator.config().location.clone();
-    arm.create_or_update("fresh-box", &instance_body(&location, "Standard_DS11_v2")).await.unwrap();
+    arm.create_or_update("fresh-box", &instance_body(&location, "Standard_DS11_v2"))
+        .await
+        .unwrap();
     app.sync.refresh_compute("fresh-box").await.unwrap();
 
     let (status, row) = app.get_text("/computes/fresh-box/row").await;
@@ -99,7 +111,9 @@ async fn refresh_brings_in_changes_made_outside_the_dashboard() {
     let (emulator, app, _dir) = seeded_app().await;
     let arm = arm_client(&emulator);
     let location = emulator.emulator.config().location.clone();
-    arm.create_or_update("portal-made", &instance_body(&location, "Standard_DS11_v2")).await.unwrap();
+    arm.create_or_update("portal-made", &instance_body(&location, "Standard_DS11_v2"))
+        .await
+        .unwrap();
     let (_, before) = app.get_text("/computes").await;
     assert!(!before.contains("portal-made"));
 
@@ -147,18 +161,26 @@ async fn a_cross_site_post_is_refused() {
 #[tokio::test]
 async fn paging_is_in_the_url() {
     let (emulator, app, _dir) = seeded_app().await;
-    let arm = arm_client(&emulator);
-    let location = emulator.emulator.config().location.clone();
-    for i in 0..55 {
-        arm.create_or_update(&format!("bulk-{i:02}x"), &instance_body(&location, "Standard_DS11_v2")).await.unwrap();
+    for compute in
+        compute_studio::emulator::bulk::generated_instances(emulator.emulator.config(), 55)
+    {
+        emulator.emulator.insert_raw(compute);
     }
     app.sync.resync_now().await.unwrap();
     let (_, first) = app.get_text("/computes").await;
     assert_eq!(row_names(&first).len(), 50);
-    assert!(first.contains("href=\"/computes?tab=instances&amp;page=2\""), "a next link");
+    assert!(
+        first.contains("tab=instances&#38;page=2\" rel=\"next\""),
+        "a next link in {}",
+        &first[first.find("class=\"pager\"").unwrap_or(0)..]
+    );
     let (_, second) = app.get_text("/computes?tab=instances&page=2").await;
     assert!(!row_names(&second).is_empty());
-    assert!(row_names(&second).iter().all(|n| !row_names(&first).contains(n)));
+    assert!(
+        row_names(&second)
+            .iter()
+            .all(|n| !row_names(&first).contains(n))
+    );
     app.stop().await;
 }
 
@@ -167,7 +189,10 @@ async fn bad_query_values_get_a_clear_400() {
     let (_emulator, app, _dir) = seeded_app().await;
     let (status, page) = app.get_text("/computes?tab=spaceships").await;
     assert_eq!(status, 400);
-    assert!(page.contains("&#39;tab&#39; must be one of") || page.contains("'tab' must be one of"), "{page}");
+    assert!(
+        page.contains("&#39;tab&#39; must be one of") || page.contains("'tab' must be one of"),
+        "{page}"
+    );
     let (status, page) = app.get_text("/computes?page=-3").await;
     assert_eq!(status, 400);
     assert!(page.contains("page"));
@@ -184,18 +209,34 @@ async fn health_404_assets_and_security_headers() {
     assert!(page.contains("Not found") && page.contains("/no/such/page"));
 
     let page = app.get("/computes").await;
-    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     let html = page.text().await.unwrap();
-    assert!(!html.contains("<script>") && !html.contains(" style="), "no inline script or style");
+    assert!(
+        !html.contains("<script>") && !html.contains(" style="),
+        "no inline script or style"
+    );
 
     let htmx = app.get("/static/vendor/htmx-2.0.11.min.js").await;
     assert_eq!(htmx.status(), 200);
-    assert!(htmx.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(
+        htmx.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
     let etag = htmx.headers()["etag"].clone();
     let bytes = htmx.bytes().await.unwrap();
-    assert_eq!(bytes.len(), std::fs::read("static/vendor/htmx-2.0.11.min.js").unwrap().len());
+    assert_eq!(
+        bytes.len(),
+        std::fs::read("static/vendor/htmx-2.0.11.min.js")
+            .unwrap()
+            .len()
+    );
     let again = app
         .client
         .get(format!("{}/static/vendor/htmx-2.0.11.min.js", app.base_url))

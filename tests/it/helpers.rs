@@ -1,7 +1,6 @@
 //! The test harness: starts emulator and application on free ports with a fresh database.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,11 +18,6 @@ pub async fn spawn_emulator(config: EmulatorConfig) -> RunningEmulator {
     Emulator::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("the emulator starts")
-}
-
-/// An emulator with an empty workspace and millisecond timings.
-pub async fn empty_emulator() -> RunningEmulator {
-    spawn_emulator(EmulatorConfig::for_tests()).await
 }
 
 /// An emulator with the demo workspace and millisecond timings.
@@ -92,7 +86,10 @@ pub fn settings(database_url: &str) -> Settings {
         page_size: 50,
         resync_every: Duration::from_secs(3600),
         watch_every: Duration::from_millis(100),
-        mode: Mode::Demo { pace: compute_studio::config::EmulatorPace::Fast, activity: None },
+        mode: Mode::Demo {
+            pace: compute_studio::config::EmulatorPace::Fast,
+            activity: None,
+        },
     }
 }
 
@@ -101,7 +98,6 @@ pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
     pub sync: Sync,
-    pub database_path: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -110,7 +106,10 @@ impl TestApp {
     /// Starts the application against an emulator that outlives it.
     pub async fn start(emulator: &RunningEmulator, database_url: &str) -> TestApp {
         let overrides = Overrides {
-            emulator_at: Some((emulator.base_url.clone(), emulator.emulator.config().clone())),
+            emulator_at: Some((
+                emulator.base_url.clone(),
+                emulator.emulator.config().clone(),
+            )),
             sync: Some(fast_sync()),
             retry: Some(fast_retry()),
             ..Overrides::default()
@@ -131,14 +130,17 @@ impl TestApp {
                 .build()
                 .unwrap(),
             sync,
-            database_path: database_url.trim_start_matches("sqlite://").into(),
             stop: Some(stop),
             task: Some(task),
         }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base_url)).send().await.expect("GET answers")
+        self.client
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .expect("GET answers")
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
@@ -175,7 +177,10 @@ where
 }
 
 /// A minimal, valid compute instance body.
-pub fn instance_body(location: &str, vm_size: &str) -> compute_studio::azure::models::ComputeResource {
+pub fn instance_body(
+    location: &str,
+    vm_size: &str,
+) -> compute_studio::azure::models::ComputeResource {
     serde_json::from_value(serde_json::json!({
         "location": location,
         "properties": {"computeType": "ComputeInstance", "properties": {"vmSize": vm_size}}

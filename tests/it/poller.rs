@@ -3,14 +3,19 @@
 use std::time::Duration;
 
 use compute_studio::azure::PowerAction;
+use compute_studio::emulator::Timings;
 use compute_studio::store::{self, operations};
 use compute_studio::sync::Action;
-use compute_studio::emulator::Timings;
 
-use crate::helpers::{TestApp, arm_client, database_url, empty_config, eventually, instance_body, spawn_emulator};
+use crate::helpers::{
+    TestApp, arm_client, database_url, empty_config, eventually, instance_body, spawn_emulator,
+};
 
 async fn row_state(db: &sqlx::SqlitePool, name: &str) -> Option<String> {
-    store::computes::get_row(db, name).await.unwrap().map(|r| r.state)
+    store::computes::get_row(db, name)
+        .await
+        .unwrap()
+        .map(|r| r.state)
 }
 
 #[tokio::test]
@@ -27,7 +32,10 @@ async fn an_operation_is_followed_to_its_end() {
         .expect("Azure accepts the create");
 
     let db = app.sync.db().clone();
-    let op = operations::get(&db, &started.id).await.unwrap().expect("recorded");
+    let op = operations::get(&db, &started.id)
+        .await
+        .unwrap()
+        .expect("recorded");
     assert_eq!(op.action, "create");
     assert_eq!(op.started_by, "tests");
     eventually(Duration::from_secs(5), "the create to succeed", || async {
@@ -56,21 +64,35 @@ async fn a_refused_action_is_recorded_with_azures_words() {
     let ops = operations::for_compute(&db, "ghost", 10).await.unwrap();
     assert_eq!(ops.len(), 1);
     assert_eq!(ops[0].status, operations::status::FAILED);
-    assert!(ops[0].error_message.as_deref().is_some_and(|m| !m.is_empty()));
+    assert!(
+        ops[0]
+            .error_message
+            .as_deref()
+            .is_some_and(|m| !m.is_empty())
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_restarted_server_finishes_what_the_previous_one_started() {
     let mut config = empty_config();
-    config.timings = Timings { stop: Duration::from_millis(800), ..Timings::fast() };
+    config.timings = Timings {
+        stop: Duration::from_millis(800),
+        ..Timings::fast()
+    };
     let emulator = spawn_emulator(config).await;
     let arm = arm_client(&emulator);
     let location = emulator.emulator.config().location.clone();
-    let created = arm.create_or_update("kat-box", &instance_body(&location, "Standard_DS11_v2")).await.unwrap();
+    let created = arm
+        .create_or_update("kat-box", &instance_body(&location, "Standard_DS11_v2"))
+        .await
+        .unwrap();
     let handle = created.operation.unwrap();
     eventually(Duration::from_secs(5), "the instance to run", || async {
-        matches!(arm.poll(&handle).await, Ok(compute_studio::azure::LroStatus::Succeeded))
+        matches!(
+            arm.poll(&handle).await,
+            Ok(compute_studio::azure::LroStatus::Succeeded)
+        )
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -86,18 +108,35 @@ async fn a_restarted_server_finishes_what_the_previous_one_started() {
     first.stop().await;
     let db = store::open(&url, 1).await.unwrap();
     let op = operations::get(&db, &started.id).await.unwrap().unwrap();
-    assert_eq!(op.status, operations::status::IN_PROGRESS, "the operation outlived its server");
+    assert_eq!(
+        op.status,
+        operations::status::IN_PROGRESS,
+        "the operation outlived its server"
+    );
     assert!(op.polling_url.is_some());
     db.close().await;
 
     // Second server on the same database: it picks the operation up and finishes it.
     let second = TestApp::start(&emulator, &url).await;
     let db = second.sync.db().clone();
-    eventually(Duration::from_secs(10), "the resumed stop to succeed", || async {
-        operations::get(&db, &started.id).await.unwrap().unwrap().status == operations::status::SUCCEEDED
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the resumed stop to succeed",
+        || async {
+            operations::get(&db, &started.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+                == operations::status::SUCCEEDED
+        },
+    )
     .await;
     assert_eq!(row_state(&db, "kat-box").await.as_deref(), Some("Stopped"));
-    assert_eq!(emulator.emulator.request_count("POST", "/kat-box/stop"), 1, "the stop was sent once");
+    assert_eq!(
+        emulator.emulator.request_count("POST", "/kat-box/stop"),
+        1,
+        "the stop was sent once"
+    );
     second.stop().await;
 }

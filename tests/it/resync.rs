@@ -3,9 +3,13 @@
 use std::time::Duration;
 
 use compute_studio::emulator::Fault;
+use compute_studio::emulator::bulk::generated_instances;
 use compute_studio::store;
 
-use crate::helpers::{TestApp, arm_client, database_url, demo_emulator, empty_config, eventually, instance_body, spawn_emulator};
+use crate::helpers::{
+    TestApp, arm_client, database_url, demo_emulator, empty_config, eventually, instance_body,
+    spawn_emulator,
+};
 
 #[tokio::test]
 async fn a_resync_adds_updates_and_removes_rows() {
@@ -13,7 +17,9 @@ async fn a_resync_adds_updates_and_removes_rows() {
     let arm = arm_client(&emulator);
     let location = emulator.emulator.config().location.clone();
     for name in ["one-box", "two-box"] {
-        arm.create_or_update(name, &instance_body(&location, "Standard_DS11_v2")).await.unwrap();
+        arm.create_or_update(name, &instance_body(&location, "Standard_DS11_v2"))
+            .await
+            .unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::start(&emulator, &database_url(&dir)).await;
@@ -23,34 +29,60 @@ async fn a_resync_adds_updates_and_removes_rows() {
     assert_eq!(report.computes, 2);
     assert_eq!(store::computes::count(&db).await.unwrap(), 2);
 
-    arm.delete("one-box", compute_studio::azure::UnderlyingResourceAction::Delete).await.unwrap();
+    arm.delete(
+        "one-box",
+        compute_studio::azure::UnderlyingResourceAction::Delete,
+    )
+    .await
+    .unwrap();
     eventually(Duration::from_secs(5), "the delete to finish", || async {
         arm.get_compute("one-box").await.unwrap().is_none()
     })
     .await;
     let report = app.sync.resync_now().await.unwrap();
     assert_eq!(report.removed, 1);
-    assert!(store::computes::get_row(&db, "one-box").await.unwrap().is_none());
-    assert!(store::computes::get_row(&db, "two-box").await.unwrap().is_some());
+    assert!(
+        store::computes::get_row(&db, "one-box")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store::computes::get_row(&db, "two-box")
+            .await
+            .unwrap()
+            .is_some()
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn bad_answers_leave_the_cache_as_it_was() {
-    let emulator = demo_emulator().await;
+    // Settled computes only, so that no background re-read takes the injected faults.
+    let emulator = spawn_emulator(empty_config()).await;
+    for compute in generated_instances(emulator.emulator.config(), 12) {
+        emulator.emulator.insert_raw(compute);
+    }
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::start(&emulator, &database_url(&dir)).await;
     let db = app.sync.db().clone();
     app.sync.resync_now().await.unwrap();
     let before = store::computes::count(&db).await.unwrap();
-    assert!(before >= 10);
+    assert_eq!(before, 12);
 
     for fault in [Fault::NotJson { count: 1 }, Fault::Truncated { count: 1 }] {
         emulator.emulator.inject(fault);
         assert!(app.sync.resync_now().await.is_err());
-        assert_eq!(store::computes::count(&db).await.unwrap(), before, "nothing was lost");
+        assert_eq!(
+            store::computes::count(&db).await.unwrap(),
+            before,
+            "nothing was lost"
+        );
     }
-    app.sync.resync_now().await.expect("a good answer is taken again");
+    app.sync
+        .resync_now()
+        .await
+        .expect("a good answer is taken again");
     app.stop().await;
 }
 
@@ -76,6 +108,9 @@ async fn unknown_compute_types_are_kept_and_shown_as_other() {
     assert!(page.contains("quantum-1a"), "{page}");
     assert!(page.contains("Other (QuantumAnnealer)"));
     let (_, instances) = app.get_text("/computes").await;
-    assert!(instances.contains(">Other <span class=\"count\">1</span>"), "the Other tab appears");
+    assert!(
+        instances.contains(">Other <span class=\"count\">1</span>"),
+        "the Other tab appears"
+    );
     app.stop().await;
 }

@@ -7,7 +7,10 @@ use crate::helpers::{empty_config, settings, spawn_emulator};
 async fn start_error(database_url: &str) -> String {
     let emulator = spawn_emulator(empty_config()).await;
     let overrides = Overrides {
-        emulator_at: Some((emulator.base_url.clone(), emulator.emulator.config().clone())),
+        emulator_at: Some((
+            emulator.base_url.clone(),
+            emulator.emulator.config().clone(),
+        )),
         ..Overrides::default()
     };
     match Application::build_with(settings(database_url), overrides).await {
@@ -25,7 +28,11 @@ async fn a_file_that_is_not_a_database_is_named() {
     let error = start_error(&format!("sqlite://{}", path.display())).await;
 
     assert!(error.contains(&path.display().to_string()), "{error}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap().len(), 3500, "the file is untouched");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap().len(),
+        3500,
+        "the file is untouched"
+    );
 }
 
 #[tokio::test]
@@ -35,14 +42,30 @@ async fn somebody_elses_database_is_refused_and_left_alone() {
     let url = format!("sqlite://{}", path.display());
     {
         use sqlx::ConnectOptions;
-        let mut conn = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true).connect().await.unwrap();
-        sqlx::query("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)").execute(&mut conn).await.unwrap();
-        sqlx::query("INSERT INTO invoices (amount) VALUES (12.5)").execute(&mut conn).await.unwrap();
+        let mut conn = url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .unwrap()
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO invoices (amount) VALUES (12.5)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
 
     let error = start_error(&url).await;
 
-    assert!(error.contains(&path.display().to_string()) && error.contains("not a Compute Studio database"), "{error}");
+    assert!(
+        error.contains(&path.display().to_string())
+            && error.contains("not a Compute Studio database"),
+        "{error}"
+    );
     assert!(error.contains("invoices"));
 }
 

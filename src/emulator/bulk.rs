@@ -14,9 +14,20 @@ pub fn generated_instances(config: &EmulatorConfig, count: usize) -> Vec<Value> 
 fn generated_instance(config: &EmulatorConfig, i: usize) -> Value {
     let name = format!("bench{i:05}");
     let owner = &DEMO_USERS[i % DEMO_USERS.len()];
-    let sizes = ["Standard_DS11_v2", "Standard_DS3_v2", "Standard_E4ds_v4", "Standard_F4s_v2"];
+    let sizes = [
+        "Standard_DS11_v2",
+        "Standard_DS3_v2",
+        "Standard_E4ds_v4",
+        "Standard_F4s_v2",
+    ];
     let state = if i % 3 == 0 { "Stopped" } else { "Running" };
-    let created = format!("2026-{:02}-{:02}T{:02}:{:02}:00.0000000+00:00", 1 + i % 11, 1 + i % 28, i % 24, i % 60);
+    let created = format!(
+        "2026-{:02}-{:02}T{:02}:{:02}:00.0000000+00:00",
+        1 + i % 11,
+        1 + i % 28,
+        i % 24,
+        i % 60
+    );
     json!({
         "id": format!(
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/workspaces/{}/computes/{name}",
