@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the dashboard (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the built-in Azure emulator alone, for tests, demos and other tools.
     Emulator(EmulatorArgs),
     /// Exit 0 if the dashboard at --listen answers /healthz (for container health checks).
@@ -131,6 +131,9 @@ pub struct DemoArgs {
     /// Seconds between the demo's simulated schedule and idle-shutdown events (0: none).
     #[arg(long, env = "CS_DEMO_ACTIVITY_SECONDS", default_value_t = 45)]
     pub demo_activity_seconds: u64,
+    /// Generated compute instances added to the demo workspace (for benchmarks and demos at scale).
+    #[arg(long, env = "CS_DEMO_EXTRA_INSTANCES", default_value_t = 0)]
+    pub demo_extra_instances: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -153,8 +156,10 @@ pub enum Mode {
     Demo {
         pace: EmulatorPace,
         activity: Option<Duration>,
+        /// Generated instances added to the demo workspace.
+        extra_instances: usize,
     },
-    Azure(AzureSettings),
+    Azure(Box<AzureSettings>),
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +268,7 @@ impl ServeArgs {
             mode: mode.unwrap_or(Mode::Demo {
                 pace: EmulatorPace::Demo,
                 activity: None,
+                extra_instances: 0,
             }),
         })
     }
@@ -299,6 +305,7 @@ impl ServeArgs {
             return Some(Mode::Demo {
                 pace: self.demo.emulator_pace,
                 activity,
+                extra_instances: self.demo.demo_extra_instances,
             });
         }
         for (flag, env, value) in workspace_settings {
@@ -306,22 +313,21 @@ impl ServeArgs {
                 problems.push(format!("{flag} ({env}) is required in Azure mode"));
             }
         }
-        if let Some(sub) = &azure.subscription_id {
-            if !is_guid(sub) {
-                problems.push(format!(
-                    "--subscription-id (AZURE_SUBSCRIPTION_ID) must be a GUID, not '{sub}'"
-                ));
-            }
+        if let Some(sub) = &azure.subscription_id
+            && !is_guid(sub)
+        {
+            problems.push(format!(
+                "--subscription-id (AZURE_SUBSCRIPTION_ID) must be a GUID, not '{sub}'"
+            ));
         }
-        if let Some(rg) = &azure.resource_group {
-            if rg.is_empty()
+        if let Some(rg) = &azure.resource_group
+            && (rg.is_empty()
                 || rg.len() > 90
                 || !rg
                     .chars()
-                    .all(|c| c.is_alphanumeric() || "-_.()".contains(c))
-            {
-                problems.push(format!("--resource-group (AZURE_RESOURCE_GROUP) '{rg}' is not a valid resource group name (1-90 letters, digits, '-', '_', '.', '(', ')')"));
-            }
+                    .all(|c| c.is_alphanumeric() || "-_.()".contains(c)))
+        {
+            problems.push(format!("--resource-group (AZURE_RESOURCE_GROUP) '{rg}' is not a valid resource group name (1-90 letters, digits, '-', '_', '.', '(', ')')"));
         }
         if let Some(ws) = &azure.workspace {
             let ok = (3..=33).contains(&ws.len())
@@ -333,10 +339,10 @@ impl ServeArgs {
                 problems.push(format!("--workspace (AZURE_ML_WORKSPACE) '{ws}' is not a valid workspace name (3-33 letters, digits, '-' or '_', starting with a letter or digit)"));
             }
         }
-        if let Some(location) = &azure.location {
-            if location.is_empty() || !location.chars().all(|c| c.is_ascii_alphanumeric()) {
-                problems.push(format!("--location (AZURE_LOCATION) '{location}' is not an Azure region name such as westeurope"));
-            }
+        if let Some(location) = &azure.location
+            && (location.is_empty() || !location.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            problems.push(format!("--location (AZURE_LOCATION) '{location}' is not an Azure region name such as westeurope"));
         }
         let arm_endpoint = parse_endpoint(
             azure.arm_endpoint.as_deref().unwrap_or(PUBLIC_CLOUD_ARM),
@@ -346,14 +352,14 @@ impl ServeArgs {
         if !problems.is_empty() {
             return None;
         }
-        Some(Mode::Azure(AzureSettings {
+        Some(Mode::Azure(Box::new(AzureSettings {
             subscription_id: azure.subscription_id.clone()?,
             resource_group: azure.resource_group.clone()?,
             workspace: azure.workspace.clone()?,
             location: azure.location.clone()?.to_ascii_lowercase(),
             arm_endpoint: arm_endpoint?,
             credential: credential?,
-        }))
+        })))
     }
 
     fn credential(&self, problems: &mut Vec<String>) -> Option<Credential> {
@@ -386,10 +392,11 @@ impl ServeArgs {
                         ));
                     }
                 }
-                if let Some(tenant) = azure.tenant_id.as_deref().filter(|t| !t.is_empty()) {
-                    if !is_guid(tenant) && !tenant.contains('.') {
-                        problems.push(format!("--tenant-id (AZURE_TENANT_ID) must be a tenant GUID or domain, not '{tenant}'"));
-                    }
+                if let Some(tenant) = azure.tenant_id.as_deref().filter(|t| !t.is_empty())
+                    && !is_guid(tenant)
+                    && !tenant.contains('.')
+                {
+                    problems.push(format!("--tenant-id (AZURE_TENANT_ID) must be a tenant GUID or domain, not '{tenant}'"));
                 }
                 Some(Credential::ClientSecret {
                     tenant_id: azure.tenant_id.clone()?,

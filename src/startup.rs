@@ -65,7 +65,14 @@ impl Application {
             (Mode::Demo { .. }, Some((base_url, config))) => {
                 (emulator_target(&http, base_url, config)?, None)
             }
-            (Mode::Demo { pace, activity }, None) => {
+            (
+                Mode::Demo {
+                    pace,
+                    activity,
+                    extra_instances,
+                },
+                None,
+            ) => {
                 let config = overrides
                     .emulator
                     .clone()
@@ -73,6 +80,11 @@ impl Application {
                 let running = Emulator::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
                     .await
                     .context("the built-in emulator could not start")?;
+                let config = running.emulator.config().clone();
+                for compute in crate::emulator::bulk::generated_instances(&config, *extra_instances)
+                {
+                    running.emulator.insert_raw(compute);
+                }
                 (
                     emulator_target(&http, &running.base_url, running.emulator.config())?,
                     Some(running),

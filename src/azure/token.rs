@@ -59,10 +59,10 @@ impl CachedTokenSource {
         // Holding the lock across the fetch means concurrent callers wait for one fetch
         // instead of each asking the identity provider.
         let mut cached = self.cached.lock().await;
-        if let Some((token, fetched_at)) = cached.as_ref() {
-            if self.still_fresh(token, *fetched_at) {
-                return Ok(token.clone());
-            }
+        if let Some((token, fetched_at)) = cached.as_ref()
+            && self.still_fresh(token, *fetched_at)
+        {
+            return Ok(token.clone());
         }
         let token = self.inner.fetch().await?;
         *cached = Some((token.clone(), OffsetDateTime::now_utc()));

@@ -108,10 +108,10 @@ pub fn display_state(
     if let Some(state) = instance_state {
         return state.to_string();
     }
-    if provisioning == "Succeeded" {
-        if let Some(allocation) = allocation_state {
-            return allocation.to_string();
-        }
+    if provisioning == "Succeeded"
+        && let Some(allocation) = allocation_state
+    {
+        return allocation.to_string();
     }
     provisioning.to_string()
 }

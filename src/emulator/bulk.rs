@@ -20,7 +20,11 @@ fn generated_instance(config: &EmulatorConfig, i: usize) -> Value {
         "Standard_E4ds_v4",
         "Standard_F4s_v2",
     ];
-    let state = if i % 3 == 0 { "Stopped" } else { "Running" };
+    let state = if i.is_multiple_of(3) {
+        "Stopped"
+    } else {
+        "Running"
+    };
     let created = format!(
         "2026-{:02}-{:02}T{:02}:{:02}:00.0000000+00:00",
         1 + i % 11,

@@ -89,3 +89,25 @@ fn fingerprint(bytes: &[u8]) -> u64 {
         (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use sha2::{Digest, Sha384};
+
+    use super::*;
+
+    #[test]
+    fn the_integrity_hash_matches_the_vendored_file() {
+        let htmx = ASSETS
+            .iter()
+            .find(|a| HTMX_PATH.ends_with(a.path))
+            .expect("htmx is served");
+        let digest = base64::engine::general_purpose::STANDARD.encode(Sha384::digest(htmx.bytes));
+        assert_eq!(
+            HTMX_SRI,
+            format!("sha384-{digest}"),
+            "update HTMX_SRI after changing the file"
+        );
+    }
+}

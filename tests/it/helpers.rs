@@ -89,6 +89,7 @@ pub fn settings(database_url: &str) -> Settings {
         mode: Mode::Demo {
             pace: compute_studio::config::EmulatorPace::Fast,
             activity: None,
+            extra_instances: 0,
         },
     }
 }

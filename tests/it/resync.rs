@@ -7,8 +7,7 @@ use compute_studio::emulator::bulk::generated_instances;
 use compute_studio::store;
 
 use crate::helpers::{
-    TestApp, arm_client, database_url, demo_emulator, empty_config, eventually, instance_body,
-    spawn_emulator,
+    TestApp, arm_client, database_url, empty_config, eventually, instance_body, spawn_emulator,
 };
 
 #[tokio::test]
