@@ -194,3 +194,70 @@ impl TokenSource for ClientCredentialsSource {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Hands out numbered tokens living `lifetime`, counting the fetches.
+    struct CountingSource {
+        fetches: AtomicUsize,
+        lifetime: time::Duration,
+    }
+
+    #[async_trait]
+    impl TokenSource for CountingSource {
+        async fn fetch(&self) -> Result<AccessToken, ArmError> {
+            let n = self.fetches.fetch_add(1, Ordering::SeqCst);
+            Ok(AccessToken {
+                secret: format!("token-{n}"),
+                expires_on: OffsetDateTime::now_utc() + self.lifetime,
+            })
+        }
+    }
+
+    fn cached(lifetime: time::Duration) -> (Arc<CountingSource>, CachedTokenSource) {
+        let source = Arc::new(CountingSource {
+            fetches: AtomicUsize::new(0),
+            lifetime,
+        });
+        (source.clone(), CachedTokenSource::new(source))
+    }
+
+    #[tokio::test]
+    async fn a_token_is_reused_until_shortly_before_it_expires() {
+        let (source, tokens) = cached(time::Duration::hours(1));
+        for _ in 0..5 {
+            assert_eq!(tokens.token().await.unwrap().secret, "token-0");
+        }
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_short_lived_token_is_renewed_half_way() {
+        let (source, tokens) = cached(time::Duration::milliseconds(200));
+        tokens.token().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(tokens.token().await.unwrap().secret, "token-1");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn an_invalidated_token_is_fetched_again() {
+        let (_, tokens) = cached(time::Duration::hours(1));
+        tokens.token().await.unwrap();
+        tokens.invalidate().await;
+        assert_eq!(tokens.token().await.unwrap().secret, "token-1");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let token = AccessToken {
+            secret: "s3cret".into(),
+            expires_on: OffsetDateTime::now_utc(),
+        };
+        assert!(!format!("{token:?}").contains("s3cret"));
+    }
+}

@@ -116,13 +116,27 @@ pub fn display_state(
     provisioning.to_string()
 }
 
+/// States that change on their own: a spinner turns and the compute is re-read until it settles.
+pub const TRANSITIONAL_STATES: [&str; 9] = [
+    "Creating",
+    "Deleting",
+    "Restarting",
+    "Resizing",
+    "SettingUp",
+    "Starting",
+    "Stopping",
+    "UserSettingUp",
+    "Updating",
+];
+
 /// Tone of any state string Azure may send (instance states, allocation, provisioning).
 pub fn state_tone(state: &str) -> StateTone {
+    if is_transitional(state) {
+        return StateTone::Busy;
+    }
     match state {
         "Running" | "JobRunning" | "Succeeded" | "Steady" => StateTone::Good,
         "Stopped" | "Canceled" => StateTone::Idle,
-        "Creating" | "Deleting" | "Restarting" | "Resizing" | "SettingUp" | "Starting"
-        | "Stopping" | "UserSettingUp" | "Updating" => StateTone::Busy,
         "CreateFailed" | "SetupFailed" | "UserSetupFailed" | "Unusable" | "Failed" => {
             StateTone::Bad
         }
@@ -130,9 +144,8 @@ pub fn state_tone(state: &str) -> StateTone {
     }
 }
 
-/// A state that will change on its own: the row shows a spinner and is re-read until it settles.
 pub fn is_transitional(state: &str) -> bool {
-    state_tone(state) == StateTone::Busy
+    TRANSITIONAL_STATES.contains(&state)
 }
 
 /// Human words for a state: Azure's identifiers split into words ("JobRunning" → "Job running").

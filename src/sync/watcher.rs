@@ -5,21 +5,8 @@
 use tokio_util::sync::CancellationToken;
 
 use super::Sync;
+use crate::domain::compute::TRANSITIONAL_STATES;
 use crate::store;
-
-/// The states that move on their own; kept in step with `domain::compute::is_transitional`.
-const TRANSITIONAL: [&str; 10] = [
-    "Creating",
-    "Deleting",
-    "Restarting",
-    "Resizing",
-    "SettingUp",
-    "Starting",
-    "Stopping",
-    "UserSettingUp",
-    "Updating",
-    "Unknown",
-];
 
 /// At most this many computes are re-read per round, to bound the load on Azure.
 const MAX_PER_ROUND: usize = 50;
@@ -39,7 +26,8 @@ pub(super) async fn run(sync: Sync, shutdown: CancellationToken) {
 impl Sync {
     /// Re-read the computes whose cached state is transitional.
     pub async fn watch_transitional_once(&self) {
-        let names = match store::computes::names_in_states(&self.inner.db, &TRANSITIONAL[..9]).await
+        let names = match store::computes::names_in_states(&self.inner.db, &TRANSITIONAL_STATES)
+            .await
         {
             Ok(names) => names,
             Err(e) => return tracing::error!(error = %e, "reading transitional computes failed"),
@@ -50,19 +38,6 @@ impl Sync {
                     tracing::warn!(compute = %name, error = %e, "could not re-read a changing compute")
                 });
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::TRANSITIONAL;
-    use crate::domain::compute::is_transitional;
-
-    #[test]
-    fn the_watched_states_are_the_transitional_ones() {
-        for state in &TRANSITIONAL[..9] {
-            assert!(is_transitional(state), "{state}");
         }
     }
 }
