@@ -6,6 +6,11 @@ use compute_studio::emulator::{Emulator, EmulatorConfig, Seed, Timings};
 use compute_studio::startup::Application;
 use tracing_subscriber::EnvFilter;
 
+// glibc's allocator keeps freed memory in per-thread arenas: after a resync of a large workspace
+// the process stayed several times bigger than its live data (BENCHMARKS.md). mimalloc returns it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

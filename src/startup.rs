@@ -25,6 +25,7 @@ use crate::azure::{ArmClient, WorkspaceRef};
 use crate::config::{AzureSettings, Credential, EmulatorPace, Mode, Settings};
 use crate::emulator::{Emulator, EmulatorConfig, RunningEmulator, Timings};
 use crate::store;
+use crate::store::computes::ComputeStore;
 use crate::sync::{Sync, SyncConfig};
 use crate::web::{self, AppState, Chrome};
 
@@ -105,7 +106,12 @@ impl Application {
             Arc::new(CachedTokenSource::new(target.tokens)),
             overrides.retry.clone().unwrap_or_default(),
         );
-        let sync = Sync::new(db.clone(), arm, sync_config);
+        let computes = Arc::new(
+            ComputeStore::load(db.clone())
+                .await
+                .context("the cached computes could not be read")?,
+        );
+        let sync = Sync::new(computes.clone(), arm, sync_config);
         let chrome = Chrome {
             workspace: target.workspace.workspace.clone(),
             location: target.workspace.location.clone(),
@@ -113,6 +119,7 @@ impl Application {
         };
         let router = web::router(AppState {
             db,
+            computes,
             sync: sync.clone(),
             chrome: Arc::new(chrome),
             page_size: settings.page_size,

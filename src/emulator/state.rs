@@ -216,9 +216,17 @@ impl World {
         }
     }
 
-    /// Every compute, in a stable order, as GET shows them.
-    pub fn list_views(&self) -> Vec<Value> {
-        self.computes.values().map(|c| view(&c.resource)).collect()
+    /// One page of the computes, in a stable order, as GET shows them, and how many there are.
+    /// Only the page is rendered: listing a big workspace page by page stays linear.
+    pub fn list_page_views(&self, offset: usize, limit: usize) -> (Vec<Value>, usize) {
+        let page = self
+            .computes
+            .values()
+            .skip(offset)
+            .take(limit)
+            .map(|c| view(&c.resource))
+            .collect();
+        (page, self.computes.len())
     }
 
     pub fn get_view(&self, name: &str) -> Option<Value> {

@@ -1,4 +1,11 @@
 //! The cached computes: written by the sync tasks, read by every page.
+//!
+//! The SQLite table is the durable cache. `ComputeStore` also keeps the list columns of every
+//! row in memory, updated after each committed write: list pages are served from it without a
+//! database round trip (see BENCHMARKS.md for why), and the sync tasks are its only writers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
 
 use sqlx::SqlitePool;
 
@@ -22,7 +29,7 @@ pub struct ComputeRecord {
 }
 
 /// The columns one row of the list shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ComputeRow {
     pub name: String,
     pub kind: String,
@@ -40,11 +47,7 @@ pub fn name_key(name: &str) -> String {
 }
 
 /// Insert or update one compute read from Azure just now. Returns whether the row changed.
-pub async fn upsert(
-    db: &SqlitePool,
-    record: &ComputeRecord,
-    synced_at: &str,
-) -> sqlx::Result<bool> {
+async fn upsert(db: &SqlitePool, record: &ComputeRecord, synced_at: &str) -> sqlx::Result<bool> {
     let mut conn = db.acquire().await?;
     upsert_on(&mut conn, record, synced_at, synced_at).await
 }
@@ -108,7 +111,7 @@ pub struct Replaced {
 ///
 /// Rows written after the listing began (`listing_started_at`) come from a newer read (an
 /// action or a poll) and are neither overwritten nor removed.
-pub async fn replace_all(
+async fn replace_all(
     db: &SqlitePool,
     records: &[ComputeRecord],
     listing_started_at: &str,
@@ -136,31 +139,12 @@ pub async fn replace_all(
     Ok(replaced)
 }
 
-pub async fn remove(db: &SqlitePool, name: &str) -> sqlx::Result<()> {
+async fn remove(db: &SqlitePool, name: &str) -> sqlx::Result<()> {
     let key = name_key(name);
     sqlx::query!("DELETE FROM computes WHERE name_key = ?", key)
         .execute(db)
         .await?;
     Ok(())
-}
-
-/// One page of a tab, in name order.
-pub async fn list_page(
-    db: &SqlitePool,
-    kind: &str,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<Vec<ComputeRow>> {
-    sqlx::query_as!(
-        ComputeRow,
-        r#"SELECT name, kind, compute_type, state, vm_size, owner_object_id, owner_name, created_on, location
-           FROM computes WHERE kind = ? ORDER BY name_key LIMIT ? OFFSET ?"#,
-        kind,
-        limit,
-        offset
-    )
-    .fetch_all(db)
-    .await
 }
 
 pub async fn get_row(db: &SqlitePool, name: &str) -> sqlx::Result<Option<ComputeRow>> {
@@ -175,29 +159,172 @@ pub async fn get_row(db: &SqlitePool, name: &str) -> sqlx::Result<Option<Compute
     .await
 }
 
-/// How many computes each tab holds.
-pub async fn count_by_kind(db: &SqlitePool) -> sqlx::Result<Vec<(String, i64)>> {
-    let rows =
-        sqlx::query!(r#"SELECT kind, COUNT(*) AS "count!: i64" FROM computes GROUP BY kind"#)
-            .fetch_all(db)
-            .await?;
-    Ok(rows.into_iter().map(|r| (r.kind, r.count)).collect())
+pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"SELECT COUNT(*) AS "count!: i64" FROM computes"#)
+        .fetch_one(db)
+        .await
 }
 
-/// Computes whose state moves on its own and so must be re-read until it settles.
-pub async fn names_in_states(db: &SqlitePool, states: &[&str]) -> sqlx::Result<Vec<String>> {
-    // The list of transitional states is short and fixed: a JSON array keeps the query static.
-    let states = serde_json::to_string(states).unwrap_or_else(|_| "[]".into());
-    sqlx::query_scalar!(
-        r#"SELECT name FROM computes WHERE state IN (SELECT value FROM json_each(?)) ORDER BY name_key"#,
-        states
+async fn load_rows(db: &SqlitePool) -> sqlx::Result<Vec<ComputeRow>> {
+    sqlx::query_as!(
+        ComputeRow,
+        r#"SELECT name, kind, compute_type, state, vm_size, owner_object_id, owner_name, created_on, location
+           FROM computes"#
     )
     .fetch_all(db)
     .await
 }
 
-pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(r#"SELECT COUNT(*) AS "count!: i64" FROM computes"#)
-        .fetch_one(db)
-        .await
+impl ComputeRow {
+    fn from_record(record: &ComputeRecord) -> Self {
+        ComputeRow {
+            name: record.name.clone(),
+            kind: record.kind.clone(),
+            compute_type: record.compute_type.clone(),
+            state: record.state.clone(),
+            vm_size: record.vm_size.clone(),
+            owner_object_id: record.owner_object_id.clone(),
+            owner_name: record.owner_name.clone(),
+            created_on: record.created_on.clone(),
+            location: record.location.clone(),
+        }
+    }
+}
+
+/// The list columns of every cached compute, in name order.
+#[derive(Default)]
+struct ListView {
+    rows: BTreeMap<String, Arc<ComputeRow>>,
+}
+
+/// The cache of computes: the SQLite table and its in-memory list view, kept in step.
+pub struct ComputeStore {
+    db: SqlitePool,
+    view: RwLock<ListView>,
+}
+
+impl ComputeStore {
+    /// Loads the list view from the database.
+    pub async fn load(db: SqlitePool) -> sqlx::Result<Self> {
+        let rows = load_rows(&db)
+            .await?
+            .into_iter()
+            .map(|row| (name_key(&row.name), Arc::new(row)))
+            .collect();
+        Ok(Self {
+            db,
+            view: RwLock::new(ListView { rows }),
+        })
+    }
+
+    pub fn db(&self) -> &SqlitePool {
+        &self.db
+    }
+
+    /// Writes one compute read from Azure just now; returns whether it changed.
+    pub async fn upsert(&self, record: &ComputeRecord, synced_at: &str) -> sqlx::Result<bool> {
+        let changed = upsert(&self.db, record, synced_at).await?;
+        if changed {
+            self.write_view(|view| {
+                view.rows.insert(
+                    name_key(&record.name),
+                    Arc::new(ComputeRow::from_record(record)),
+                );
+            });
+        }
+        Ok(changed)
+    }
+
+    /// Makes the cache equal to a complete listing (see [`replace_all`]).
+    pub async fn replace_all(
+        &self,
+        records: &[ComputeRecord],
+        listing_started_at: &str,
+        synced_at: &str,
+    ) -> sqlx::Result<Replaced> {
+        let replaced = replace_all(&self.db, records, listing_started_at, synced_at).await?;
+        let by_key: HashMap<String, &ComputeRecord> =
+            records.iter().map(|r| (name_key(&r.name), r)).collect();
+        self.write_view(|view| {
+            for name in &replaced.changed {
+                let key = name_key(name);
+                if let Some(record) = by_key.get(&key) {
+                    view.rows
+                        .insert(key, Arc::new(ComputeRow::from_record(record)));
+                }
+            }
+            for name in &replaced.removed {
+                view.rows.remove(&name_key(name));
+            }
+        });
+        Ok(replaced)
+    }
+
+    pub async fn remove(&self, name: &str) -> sqlx::Result<()> {
+        remove(&self.db, name).await?;
+        self.write_view(|view| {
+            view.rows.remove(&name_key(name));
+        });
+        Ok(())
+    }
+
+    /// One page of one kind, in name order, and how many computes of that kind there are.
+    pub fn page(&self, kind: &str, limit: usize, offset: usize) -> (Vec<Arc<ComputeRow>>, usize) {
+        self.read_view(|view| {
+            let of_kind = || view.rows.values().filter(|row| row.kind == kind);
+            let page = of_kind().skip(offset).take(limit).cloned().collect();
+            (page, of_kind().count())
+        })
+    }
+
+    pub fn row(&self, name: &str) -> Option<Arc<ComputeRow>> {
+        self.read_view(|view| view.rows.get(&name_key(name)).cloned())
+    }
+
+    /// How many computes each kind has.
+    pub fn count_by_kind(&self) -> HashMap<String, usize> {
+        self.read_view(|view| {
+            let mut counts = HashMap::new();
+            for row in view.rows.values() {
+                *counts.entry(row.kind.clone()).or_insert(0) += 1;
+            }
+            counts
+        })
+    }
+
+    /// Names of the computes whose state is one of `states`.
+    pub fn names_in_states(&self, states: &[&str]) -> Vec<String> {
+        self.read_view(|view| {
+            view.rows
+                .values()
+                .filter(|row| states.contains(&row.state.as_str()))
+                .map(|row| row.name.clone())
+                .collect()
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.read_view(|view| view.rows.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read_view<T>(&self, read: impl FnOnce(&ListView) -> T) -> T {
+        // A writer that panicked leaves a view that is still a valid map: keep serving it.
+        let view = self
+            .view
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        read(&view)
+    }
+
+    fn write_view(&self, write: impl FnOnce(&mut ListView)) {
+        let mut view = self
+            .view
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        write(&mut view);
+    }
 }

@@ -31,22 +31,27 @@ pub struct OperationRecord {
 }
 
 /// Record an operation about to be sent to Azure; returns its id.
+///
+/// `give_up_at` is when the poller takes the request for lost if Azure's answer was never
+/// recorded (the process died while asking); it must lie beyond the longest possible call.
 pub async fn insert_requested(
     db: &SqlitePool,
     compute_name: &str,
     action: &str,
     started_by: &str,
     started_at: &str,
+    give_up_at: &str,
 ) -> sqlx::Result<String> {
     let id = uuid::Uuid::new_v4().to_string();
     sqlx::query!(
-        r#"INSERT INTO operations (id, compute_name, action, status, started_by, started_at)
-           VALUES (?, ?, ?, 'requested', ?, ?)"#,
+        r#"INSERT INTO operations (id, compute_name, action, status, started_by, started_at, next_poll_at)
+           VALUES (?, ?, ?, 'requested', ?, ?, ?)"#,
         id,
         compute_name,
         action,
         started_by,
-        started_at
+        started_at,
+        give_up_at
     )
     .execute(db)
     .await?;
@@ -120,6 +125,22 @@ pub async fn due(db: &SqlitePool, now: &str, limit: i64) -> sqlx::Result<Vec<Ope
            ORDER BY next_poll_at LIMIT ?"#,
         now,
         limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Requests whose answer was never recorded, sent before `before`.
+pub async fn unanswered_before(
+    db: &SqlitePool,
+    before: &str,
+) -> sqlx::Result<Vec<OperationRecord>> {
+    sqlx::query_as!(
+        OperationRecord,
+        r#"SELECT id, compute_name, action, status, polling_kind, polling_url, next_poll_at, started_by,
+                  started_at, ended_at, error_code, error_message
+           FROM operations WHERE ended_at IS NULL AND polling_url IS NULL AND started_at < ?"#,
+        before
     )
     .fetch_all(db)
     .await

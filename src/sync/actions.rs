@@ -11,6 +11,10 @@ use crate::azure::models::ComputeResource;
 use crate::azure::{ArmError, LroHandle, PowerAction, UnderlyingResourceAction};
 use crate::store::{self, operations};
 
+/// How long a request may wait for Azure's answer before the poller takes it for lost. Longer
+/// than any call can last with its retries, so a live request is never mistaken for a lost one.
+const UNANSWERED_REQUEST_DEADLINE: Duration = Duration::from_secs(600);
+
 /// What the dashboard asks Azure to do to one compute.
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -54,12 +58,14 @@ impl Sync {
         started_by: &str,
     ) -> Result<StartedOperation, ArmError> {
         let db = &self.inner.db;
+        let now = time::OffsetDateTime::now_utc();
         let id = operations::insert_requested(
             db,
             compute_name,
             action.name(),
             started_by,
-            &store::now(),
+            &store::timestamp(now),
+            &store::timestamp(now + UNANSWERED_REQUEST_DEADLINE),
         )
         .await
         .map_err(|e| ArmError::Transport(format!("the operation could not be recorded: {e}")))?;

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::azure::{ArmClient, ArmError};
 use crate::store;
+use crate::store::computes::ComputeStore;
 
 pub use actions::{Action, StartedOperation};
 pub use mapping::record_from_resource;
@@ -64,26 +65,34 @@ pub struct Sync {
 
 struct Inner {
     db: SqlitePool,
+    computes: Arc<ComputeStore>,
     arm: ArmClient,
     config: SyncConfig,
     events: broadcast::Sender<ComputeChanged>,
     poller_wakeup: Notify,
     resync_lock: tokio::sync::Mutex<()>,
+    /// When this process's sync began: unanswered requests older than it were lost in a crash.
+    started_at: String,
+    /// Resyncs attempted since start (successful or not).
+    resyncs: std::sync::atomic::AtomicU64,
     /// Problems already logged, so a bad answer is logged once, not on every cycle.
     logged_problems: Mutex<HashSet<String>>,
 }
 
 impl Sync {
-    pub fn new(db: SqlitePool, arm: ArmClient, config: SyncConfig) -> Self {
+    pub fn new(computes: Arc<ComputeStore>, arm: ArmClient, config: SyncConfig) -> Self {
         let (events, _) = broadcast::channel(1024);
         Self {
             inner: Arc::new(Inner {
-                db,
+                db: computes.db().clone(),
+                computes,
                 arm,
                 config,
                 events,
                 poller_wakeup: Notify::new(),
                 resync_lock: tokio::sync::Mutex::new(()),
+                started_at: store::now(),
+                resyncs: std::sync::atomic::AtomicU64::new(0),
                 logged_problems: Mutex::new(HashSet::new()),
             }),
         }
@@ -95,6 +104,15 @@ impl Sync {
 
     pub fn db(&self) -> &SqlitePool {
         &self.inner.db
+    }
+
+    pub fn computes(&self) -> &Arc<ComputeStore> {
+        &self.inner.computes
+    }
+
+    /// How many resyncs have run to completion (with or without success) since start.
+    pub fn resyncs_completed(&self) -> u64 {
+        self.inner.resyncs.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<ComputeChanged> {
@@ -116,10 +134,10 @@ impl Sync {
         match self.inner.arm.get_compute(name).await? {
             Some(resource) => {
                 if let Some(record) = record_from_resource(&resource) {
-                    self.log_db_error(store::computes::upsert(&self.inner.db, &record, &now).await);
+                    self.log_db_error(self.inner.computes.upsert(&record, &now).await);
                 }
             }
-            None => self.log_db_error(store::computes::remove(&self.inner.db, name).await),
+            None => self.log_db_error(self.inner.computes.remove(name).await),
         }
         self.publish(name);
         Ok(())

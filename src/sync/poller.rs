@@ -15,7 +15,8 @@ use crate::store::{self, operations, operations::OperationRecord};
 const BATCH: i64 = 64;
 
 pub(super) async fn run(sync: Sync, shutdown: CancellationToken) {
-    sync.settle_interrupted_requests().await;
+    sync.settle_interrupted_requests(&sync.inner.started_at.clone())
+        .await;
     loop {
         let handled = sync.poll_due_operations().await;
         let wait = if handled >= BATCH as usize {
@@ -57,7 +58,7 @@ impl Sync {
                 url,
                 retry_after: None,
             },
-            // A request with no answer recorded: only a crash leaves one behind.
+            // A request whose answer was never recorded, past its deadline: lost in a crash.
             _ => return self.settle_interrupted(&op).await,
         };
         match self.inner.arm.poll(&handle).await {
@@ -106,25 +107,20 @@ impl Sync {
         self.publish(&op.compute_name);
     }
 
-    /// At start-up: requests sent just before a crash have no answer to follow. The compute's
-    /// state in Azure is the truth; the operation is closed as "unknown" with that explanation.
-    async fn settle_interrupted_requests(&self) {
-        let due = operations::due(&self.inner.db, "9999", i64::MAX)
+    /// At start-up: requests sent by an earlier process that never recorded Azure's answer
+    /// (it died while asking) are settled at once rather than at their deadline.
+    async fn settle_interrupted_requests(&self, process_started_at: &str) {
+        let lost = operations::unanswered_before(&self.inner.db, process_started_at)
             .await
             .unwrap_or_default();
-        for op in due.iter().filter(|op| op.polling_url.is_none()) {
+        for op in &lost {
             self.settle_interrupted(op).await;
         }
     }
 
+    /// The compute's state in Azure is the truth; the operation is closed as "unknown" with
+    /// that explanation.
     async fn settle_interrupted(&self, op: &OperationRecord) {
-        // Only requests older than a few seconds: a fresh one may still be waiting for Azure.
-        let age = store::parse_timestamp(&op.started_at).map(|at| OffsetDateTime::now_utc() - at);
-        if age.is_some_and(|age| age < time::Duration::seconds(30))
-            && op.status == operations::status::REQUESTED
-        {
-            return self.poll_again_in(op, Duration::from_secs(30)).await;
-        }
         self.conclude(
             op,
             operations::status::UNKNOWN,

@@ -33,6 +33,14 @@ impl Sync {
     /// Re-read every compute of the workspace now. Concurrent callers share one resync.
     pub async fn resync_now(&self) -> Result<ResyncReport, ArmError> {
         let _one_at_a_time = self.inner.resync_lock.lock().await;
+        let outcome = self.resync_locked().await;
+        self.inner
+            .resyncs
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        outcome
+    }
+
+    async fn resync_locked(&self) -> Result<ResyncReport, ArmError> {
         let listing_started_at = store::now();
         let listing = match self.inner.arm.list_computes().await {
             Ok(listing) => {
@@ -66,14 +74,12 @@ impl Sync {
                 tracing::info!(%compute_type, "Azure lists a compute type this version does not know; shown as Other")
             });
         }
-        let replaced = store::computes::replace_all(
-            &self.inner.db,
-            &records,
-            &listing_started_at,
-            &store::now(),
-        )
-        .await
-        .map_err(|e| ArmError::Transport(format!("the cache could not be written: {e}")))?;
+        let replaced = self
+            .inner
+            .computes
+            .replace_all(&records, &listing_started_at, &store::now())
+            .await
+            .map_err(|e| ArmError::Transport(format!("the cache could not be written: {e}")))?;
         for name in replaced.changed.iter().chain(&replaced.removed) {
             self.publish(name);
         }

@@ -6,7 +6,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::Sync;
 use crate::domain::compute::TRANSITIONAL_STATES;
-use crate::store;
 
 /// At most this many computes are re-read per round, to bound the load on Azure.
 const MAX_PER_ROUND: usize = 50;
@@ -26,12 +25,7 @@ pub(super) async fn run(sync: Sync, shutdown: CancellationToken) {
 impl Sync {
     /// Re-read the computes whose cached state is transitional.
     pub async fn watch_transitional_once(&self) {
-        let names = match store::computes::names_in_states(&self.inner.db, &TRANSITIONAL_STATES)
-            .await
-        {
-            Ok(names) => names,
-            Err(e) => return tracing::error!(error = %e, "reading transitional computes failed"),
-        };
+        let names = self.inner.computes.names_in_states(&TRANSITIONAL_STATES);
         for name in names.into_iter().take(MAX_PER_ROUND) {
             if let Err(e) = self.refresh_compute(&name).await {
                 self.log_once(format!("watch:{name}:{e}"), || {

@@ -13,7 +13,7 @@ use super::htmx::is_htmx;
 use super::{AppState, Chrome};
 use crate::domain::compute::{ComputeKind, is_transitional, state_label, state_tone};
 use crate::error::AppError;
-use crate::store::computes::{self, ComputeRow};
+use crate::store::computes::ComputeRow;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -104,7 +104,7 @@ pub struct ListQuery {
 struct TabLink {
     slug: &'static str,
     title: &'static str,
-    count: i64,
+    count: usize,
     active: bool,
 }
 
@@ -143,9 +143,9 @@ struct RowFragment {
 }
 
 struct Pager {
-    first: i64,
-    last: i64,
-    total: i64,
+    first: usize,
+    last: usize,
+    total: usize,
     previous: Option<String>,
     next: Option<String>,
 }
@@ -170,7 +170,7 @@ async fn render_list(state: &AppState, query: &ListQuery) -> Result<ListPage, Ap
     let page_number = match query.page.as_deref() {
         None | Some("") => 1,
         Some(text) => text
-            .parse::<i64>()
+            .parse::<usize>()
             .ok()
             .filter(|n| (1..=1_000_000).contains(n))
             .ok_or_else(|| {
@@ -179,21 +179,12 @@ async fn render_list(state: &AppState, query: &ListQuery) -> Result<ListPage, Ap
                 ))
             })?,
     };
-    let counts = computes::count_by_kind(&state.db).await?;
-    let count_of = |kind: ComputeKind| {
-        counts
-            .iter()
-            .find(|(k, _)| k == kind.as_str())
-            .map_or(0, |(_, n)| *n)
-    };
-    let total = count_of(tab.kind());
-    let page_size = i64::from(state.page_size);
+    let counts = state.computes.count_by_kind();
+    let count_of = |kind: ComputeKind| counts.get(kind.as_str()).copied().unwrap_or(0);
+    let page_size = state.page_size as usize;
     let offset = (page_number - 1) * page_size;
-    let rows: Vec<RowView> = computes::list_page(&state.db, tab.kind().as_str(), page_size, offset)
-        .await?
-        .into_iter()
-        .map(row_view)
-        .collect();
+    let (rows, total) = state.computes.page(tab.kind().as_str(), page_size, offset);
+    let rows: Vec<RowView> = rows.iter().map(|row| row_view(row)).collect();
     let tabs = Tab::ALL
         .into_iter()
         .filter(|t| *t != Tab::Other || count_of(ComputeKind::Other) > 0)
@@ -204,7 +195,7 @@ async fn render_list(state: &AppState, query: &ListQuery) -> Result<ListPage, Ap
             active: t == tab,
         })
         .collect();
-    let page_url = |n: i64| format!("/computes?tab={}&page={n}", tab.slug());
+    let page_url = |n: usize| format!("/computes?tab={}&page={n}", tab.slug());
     Ok(ListPage {
         chrome: (*state.chrome).clone(),
         tabs,
@@ -214,7 +205,7 @@ async fn render_list(state: &AppState, query: &ListQuery) -> Result<ListPage, Ap
         any_transitional: rows.iter().any(|r| r.transitional),
         pager: Pager {
             first: if rows.is_empty() { 0 } else { offset + 1 },
-            last: offset + rows.len() as i64,
+            last: offset + rows.len(),
             total,
             previous: (page_number > 1).then(|| page_url(page_number - 1)),
             next: (offset + page_size < total).then(|| page_url(page_number + 1)),
@@ -229,8 +220,14 @@ async fn row(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
-    match computes::get_row(&state.db, &name).await? {
-        Some(row) => Ok(Html(RowFragment { row: row_view(row) }.render()?).into_response()),
+    match state.computes.row(&name) {
+        Some(row) => Ok(Html(
+            RowFragment {
+                row: row_view(&row),
+            }
+            .render()?,
+        )
+        .into_response()),
         None => Ok(Html(String::new()).into_response()),
     }
 }
@@ -263,24 +260,23 @@ async fn refresh(
     Ok(Redirect::to(&format!("/computes?tab={}", tab.slug())).into_response())
 }
 
-fn row_view(row: ComputeRow) -> RowView {
-    let created_iso = row.created_on.clone().unwrap_or_default();
+fn row_view(row: &ComputeRow) -> RowView {
     RowView {
+        name: row.name.clone(),
         row_url: format!("/computes/{}/row", url_path_segment(&row.name)),
         tone: state_tone(&row.state).css_class(),
         transitional: is_transitional(&row.state),
         state: state_label(&row.state),
-        kind_label: kind_label(&row),
-        vm_size: row.vm_size.unwrap_or_default(),
+        kind_label: kind_label(row),
+        vm_size: row.vm_size.clone().unwrap_or_default(),
         owner: owner_label(row.owner_name.as_deref(), row.owner_object_id.as_deref()),
         created: row
             .created_on
             .as_deref()
             .map(short_date)
             .unwrap_or_default(),
-        created_iso,
-        region: row.location.unwrap_or_default(),
-        name: row.name,
+        created_iso: row.created_on.clone().unwrap_or_default(),
+        region: row.location.clone().unwrap_or_default(),
     }
 }
 

@@ -19,6 +19,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
+use crate::store::computes::ComputeStore;
 use crate::sync::Sync;
 
 /// What every page shows around its content.
@@ -33,6 +34,7 @@ pub struct Chrome {
 #[derive(Clone)]
 pub struct AppState {
     pub db: SqlitePool,
+    pub computes: Arc<ComputeStore>,
     pub sync: Sync,
     pub chrome: Arc<Chrome>,
     pub page_size: u32,

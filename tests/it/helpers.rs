@@ -124,6 +124,13 @@ impl TestApp {
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
+        // The first resync runs at start; wait for it so tests decide what comes next.
+        let first = sync.clone();
+        eventually(Duration::from_secs(10), "the first resync", || {
+            let sync = first.clone();
+            async move { sync.resyncs_completed() > 0 }
+        })
+        .await;
         TestApp {
             base_url,
             client: reqwest::Client::builder()

@@ -140,3 +140,49 @@ async fn a_restarted_server_finishes_what_the_previous_one_started() {
     );
     second.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_lost_in_a_crash_is_closed_with_an_explanation() {
+    let emulator = spawn_emulator(empty_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(&dir);
+    // A previous process recorded a request and died before Azure's answer was written down.
+    let db = store::open(&url, 1).await.unwrap();
+    let lost = operations::insert_requested(
+        &db,
+        "ada-box",
+        "start",
+        "tests",
+        &store::now(),
+        "9999-12-31T00:00:00.000000Z",
+    )
+    .await
+    .unwrap();
+    db.close().await;
+
+    let app = TestApp::start(&emulator, &url).await;
+
+    let db = app.sync.db().clone();
+    eventually(
+        Duration::from_secs(5),
+        "the lost request to be settled",
+        || async {
+            operations::get(&db, &lost)
+                .await
+                .unwrap()
+                .unwrap()
+                .ended_at
+                .is_some()
+        },
+    )
+    .await;
+    let op = operations::get(&db, &lost).await.unwrap().unwrap();
+    assert_eq!(op.status, operations::status::UNKNOWN);
+    assert_eq!(op.error_code.as_deref(), Some("Interrupted"));
+    assert!(
+        op.error_message
+            .unwrap()
+            .contains("stopped before Azure answered")
+    );
+    app.stop().await;
+}

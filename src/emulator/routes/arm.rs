@@ -372,11 +372,10 @@ fn list_computes(world: &World, request: &Request) -> Result<Reply, ArmError> {
             )
         })?,
     };
-    let all = world.list_views();
     let page_size = world.config.page_size.max(1);
-    let page: Vec<Value> = all.iter().skip(offset).take(page_size).cloned().collect();
+    let (page, total) = world.list_page_views(offset, page_size);
     let mut body = json!({ "value": page });
-    if offset + page_size < all.len() {
+    if offset + page_size < total {
         body["nextLink"] = json!(format!(
             "{}{}?api-version={}&$skip={}",
             request.base,
