@@ -134,6 +134,10 @@ pub struct DemoArgs {
     /// Generated compute instances added to the demo workspace (for benchmarks and demos at scale).
     #[arg(long, env = "CS_DEMO_EXTRA_INSTANCES", default_value_t = 0)]
     pub demo_extra_instances: usize,
+    /// Use an emulator already running at this URL (`compute-studio emulator`) instead of
+    /// starting one in-process.
+    #[arg(long, env = "CS_EMULATOR_URL")]
+    pub emulator_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -147,6 +151,9 @@ pub struct EmulatorArgs {
     /// Start with the demo workspace rather than an empty one.
     #[arg(long, env = "CS_EMULATOR_SEED", default_value_t = true, action = clap::ArgAction::Set)]
     pub seed: bool,
+    /// Generated compute instances added to the workspace.
+    #[arg(long, env = "CS_DEMO_EXTRA_INSTANCES", default_value_t = 0)]
+    pub extra_instances: usize,
 }
 
 /// How the dashboard reaches Azure, decided from the settings.
@@ -158,6 +165,8 @@ pub enum Mode {
         activity: Option<Duration>,
         /// Generated instances added to the demo workspace.
         extra_instances: usize,
+        /// An emulator that already runs, used instead of an in-process one.
+        emulator_url: Option<Url>,
     },
     Azure(Box<AzureSettings>),
 }
@@ -269,6 +278,7 @@ impl ServeArgs {
                 pace: EmulatorPace::Demo,
                 activity: None,
                 extra_instances: 0,
+                emulator_url: None,
             }),
         })
     }
@@ -302,10 +312,19 @@ impl ServeArgs {
             }
             let activity = (self.demo.demo_activity_seconds > 0)
                 .then(|| Duration::from_secs(self.demo.demo_activity_seconds));
+            let emulator_url = match self.demo.emulator_url.as_deref().map(Url::parse) {
+                None => None,
+                Some(Ok(url)) if matches!(url.scheme(), "http" | "https") => Some(url),
+                Some(_) => {
+                    problems.push("--emulator-url (CS_EMULATOR_URL) must be an http(s) URL such as http://127.0.0.1:8081".into());
+                    return None;
+                }
+            };
             return Some(Mode::Demo {
                 pace: self.demo.emulator_pace,
                 activity,
                 extra_instances: self.demo.demo_extra_instances,
+                emulator_url,
             });
         }
         for (flag, env, value) in workspace_settings {

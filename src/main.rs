@@ -70,7 +70,12 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     if !args.seed {
         config.seed = Seed::Empty;
     }
-    let running = Emulator::spawn(config, args.listen).await?;
+    let running = Emulator::spawn(config.clone(), args.listen).await?;
+    for compute in
+        compute_studio::emulator::bulk::generated_instances(&config, args.extra_instances)
+    {
+        running.emulator.insert_raw(compute);
+    }
     tracing::info!("the Azure emulator is serving on {}", running.base_url);
     shutdown_signal().await;
     Ok(())

@@ -68,9 +68,23 @@ impl Application {
             }
             (
                 Mode::Demo {
+                    emulator_url: Some(url),
+                    ..
+                },
+                None,
+            ) => {
+                let base_url = url.as_str().trim_end_matches('/');
+                (
+                    emulator_target(&http, base_url, &EmulatorConfig::demo())?,
+                    None,
+                )
+            }
+            (
+                Mode::Demo {
                     pace,
                     activity,
                     extra_instances,
+                    emulator_url: None,
                 },
                 None,
             ) => {

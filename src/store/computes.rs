@@ -191,10 +191,33 @@ impl ComputeRow {
     }
 }
 
-/// The list columns of every cached compute, in name order.
+/// The list columns of every cached compute, in name order, also grouped by kind so that a
+/// tab's page and count cost nothing like a scan of the workspace.
 #[derive(Default)]
 struct ListView {
     rows: BTreeMap<String, Arc<ComputeRow>>,
+    by_kind: HashMap<String, BTreeMap<String, Arc<ComputeRow>>>,
+}
+
+impl ListView {
+    fn insert(&mut self, row: ComputeRow) {
+        let key = name_key(&row.name);
+        self.remove(&key);
+        let row = Arc::new(row);
+        self.by_kind
+            .entry(row.kind.clone())
+            .or_default()
+            .insert(key.clone(), row.clone());
+        self.rows.insert(key, row);
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(old) = self.rows.remove(key)
+            && let Some(of_kind) = self.by_kind.get_mut(&old.kind)
+        {
+            of_kind.remove(key);
+        }
+    }
 }
 
 /// The cache of computes: the SQLite table and its in-memory list view, kept in step.
@@ -206,14 +229,13 @@ pub struct ComputeStore {
 impl ComputeStore {
     /// Loads the list view from the database.
     pub async fn load(db: SqlitePool) -> sqlx::Result<Self> {
-        let rows = load_rows(&db)
-            .await?
-            .into_iter()
-            .map(|row| (name_key(&row.name), Arc::new(row)))
-            .collect();
+        let mut view = ListView::default();
+        for row in load_rows(&db).await? {
+            view.insert(row);
+        }
         Ok(Self {
             db,
-            view: RwLock::new(ListView { rows }),
+            view: RwLock::new(view),
         })
     }
 
@@ -225,12 +247,7 @@ impl ComputeStore {
     pub async fn upsert(&self, record: &ComputeRecord, synced_at: &str) -> sqlx::Result<bool> {
         let changed = upsert(&self.db, record, synced_at).await?;
         if changed {
-            self.write_view(|view| {
-                view.rows.insert(
-                    name_key(&record.name),
-                    Arc::new(ComputeRow::from_record(record)),
-                );
-            });
+            self.write_view(|view| view.insert(ComputeRow::from_record(record)));
         }
         Ok(changed)
     }
@@ -249,12 +266,11 @@ impl ComputeStore {
             for name in &replaced.changed {
                 let key = name_key(name);
                 if let Some(record) = by_key.get(&key) {
-                    view.rows
-                        .insert(key, Arc::new(ComputeRow::from_record(record)));
+                    view.insert(ComputeRow::from_record(record));
                 }
             }
             for name in &replaced.removed {
-                view.rows.remove(&name_key(name));
+                view.remove(&name_key(name));
             }
         });
         Ok(replaced)
@@ -262,18 +278,18 @@ impl ComputeStore {
 
     pub async fn remove(&self, name: &str) -> sqlx::Result<()> {
         remove(&self.db, name).await?;
-        self.write_view(|view| {
-            view.rows.remove(&name_key(name));
-        });
+        self.write_view(|view| view.remove(&name_key(name)));
         Ok(())
     }
 
     /// One page of one kind, in name order, and how many computes of that kind there are.
     pub fn page(&self, kind: &str, limit: usize, offset: usize) -> (Vec<Arc<ComputeRow>>, usize) {
         self.read_view(|view| {
-            let of_kind = || view.rows.values().filter(|row| row.kind == kind);
-            let page = of_kind().skip(offset).take(limit).cloned().collect();
-            (page, of_kind().count())
+            let Some(of_kind) = view.by_kind.get(kind) else {
+                return (Vec::new(), 0);
+            };
+            let page = of_kind.values().skip(offset).take(limit).cloned().collect();
+            (page, of_kind.len())
         })
     }
 
@@ -284,11 +300,10 @@ impl ComputeStore {
     /// How many computes each kind has.
     pub fn count_by_kind(&self) -> HashMap<String, usize> {
         self.read_view(|view| {
-            let mut counts = HashMap::new();
-            for row in view.rows.values() {
-                *counts.entry(row.kind.clone()).or_insert(0) += 1;
-            }
-            counts
+            view.by_kind
+                .iter()
+                .map(|(kind, rows)| (kind.clone(), rows.len()))
+                .collect()
         })
     }
 
@@ -326,5 +341,83 @@ impl ComputeStore {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         write(&mut view);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, kind: &str, state: &str) -> ComputeRecord {
+        ComputeRecord {
+            name: name.into(),
+            arm_id: format!("/computes/{name}"),
+            kind: kind.into(),
+            compute_type: "ComputeInstance".into(),
+            state: state.into(),
+            provisioning_state: Some("Succeeded".into()),
+            vm_size: None,
+            owner_object_id: None,
+            owner_tenant_id: None,
+            owner_name: None,
+            created_by_name: None,
+            created_on: None,
+            location: None,
+            resource_json: format!("{{\"name\":\"{name}\",\"state\":\"{state}\"}}"),
+        }
+    }
+
+    #[sqlx::test]
+    async fn the_list_view_follows_every_write(db: SqlitePool) {
+        let store = ComputeStore::load(db.clone()).await.unwrap();
+        let t1 = crate::store::now();
+        store
+            .replace_all(
+                &[
+                    record("b-box", "instance", "Running"),
+                    record("a-box", "instance", "Stopped"),
+                    record("c-cluster", "cluster", "Steady"),
+                ],
+                &t1,
+                &t1,
+            )
+            .await
+            .unwrap();
+        let (page, total) = store.page("instance", 10, 0);
+        assert_eq!(total, 2);
+        assert_eq!(
+            page.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["a-box", "b-box"]
+        );
+        assert_eq!(store.count_by_kind()["cluster"], 1);
+
+        let t2 = crate::store::now();
+        assert!(
+            store
+                .upsert(&record("b-box", "instance", "Stopping"), &t2)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .upsert(&record("b-box", "instance", "Stopping"), &t2)
+                .await
+                .unwrap(),
+            "unchanged"
+        );
+        assert_eq!(
+            store.row("B-BOX").unwrap().state,
+            "Stopping",
+            "names are case-insensitive"
+        );
+        assert_eq!(store.names_in_states(&["Stopping"]), ["b-box"]);
+
+        store.remove("a-box").await.unwrap();
+        assert_eq!(store.page("instance", 10, 0).1, 1);
+
+        // A fresh load from the database sees exactly what the view shows.
+        let reloaded = ComputeStore::load(db).await.unwrap();
+        assert_eq!(reloaded.len(), store.len());
+        assert_eq!(reloaded.row("b-box"), store.row("b-box"));
     }
 }

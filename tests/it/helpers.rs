@@ -90,6 +90,7 @@ pub fn settings(database_url: &str) -> Settings {
             pace: compute_studio::config::EmulatorPace::Fast,
             activity: None,
             extra_instances: 0,
+            emulator_url: None,
         },
     }
 }
