@@ -70,12 +70,13 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     if !args.seed {
         config.seed = Seed::Empty;
     }
-    let running = Emulator::spawn(config.clone(), args.listen).await?;
+    let emulator = Emulator::new(config.clone());
     for compute in
         compute_studio::emulator::bulk::generated_instances(&config, args.extra_instances)
     {
-        running.emulator.insert_raw(compute);
+        emulator.insert_raw(compute);
     }
+    let running = emulator.serve(args.listen).await?;
     tracing::info!("the Azure emulator is serving on {}", running.base_url);
     shutdown_signal().await;
     Ok(())

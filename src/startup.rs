@@ -92,14 +92,15 @@ impl Application {
                     .emulator
                     .clone()
                     .unwrap_or_else(|| demo_emulator_config(*pace, *activity));
-                let running = Emulator::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
-                    .await
-                    .context("the built-in emulator could not start")?;
-                let config = running.emulator.config().clone();
+                let emulator = Emulator::new(config.clone());
                 for compute in crate::emulator::bulk::generated_instances(&config, *extra_instances)
                 {
-                    running.emulator.insert_raw(compute);
+                    emulator.insert_raw(compute);
                 }
+                let running = emulator
+                    .serve(SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .await
+                    .context("the built-in emulator could not start")?;
                 (
                     emulator_target(&http, &running.base_url, running.emulator.config())?,
                     Some(running),

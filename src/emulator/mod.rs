@@ -81,7 +81,13 @@ impl Emulator {
         config: EmulatorConfig,
         addr: SocketAddr,
     ) -> std::io::Result<RunningEmulator> {
-        let emulator = Emulator::new(config);
+        Emulator::new(config).serve(addr).await
+    }
+
+    /// Serves this emulator (prepared with, say, `insert_raw`) so that its first answer already
+    /// shows everything it holds.
+    pub async fn serve(self, addr: SocketAddr) -> std::io::Result<RunningEmulator> {
+        let emulator = self;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let host = if local.ip().is_unspecified() {
