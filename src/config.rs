@@ -9,6 +9,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
+use crate::domain::roles::Role;
+
 pub const DEFAULT_API_VERSION: &str = "2025-06-01";
 pub const PUBLIC_CLOUD_ARM: &str = "https://management.azure.com";
 pub const PUBLIC_CLOUD_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -85,7 +87,54 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub azure: AzureArgs,
     #[command(flatten)]
+    pub sign_in: SignInArgs,
+    #[command(flatten)]
     pub demo: DemoArgs,
+}
+
+/// How people sign in (Microsoft Entra ID). In demo mode the emulator plays Entra and these
+/// are not needed.
+#[derive(Debug, Clone, Args)]
+pub struct SignInArgs {
+    /// The address people use to reach the dashboard (for the sign-in redirect and cookies);
+    /// default: http://<listen address>.
+    #[arg(long, env = "CS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Entra authority host (sovereign clouds: https://login.microsoftonline.us, https://login.chinacloudapi.cn).
+    #[arg(long, env = "CS_SIGNIN_AUTHORITY", default_value = PUBLIC_CLOUD_AUTHORITY)]
+    pub sign_in_authority: String,
+    /// Tenant of the app registration people sign in with.
+    #[arg(long, env = "CS_SIGNIN_TENANT_ID")]
+    pub sign_in_tenant_id: Option<String>,
+    /// Client (application) id of that app registration.
+    #[arg(long, env = "CS_SIGNIN_CLIENT_ID")]
+    pub sign_in_client_id: Option<String>,
+    /// Its client secret (prefer the environment variable).
+    #[arg(long, env = "CS_SIGNIN_CLIENT_SECRET", hide_env_values = true)]
+    pub sign_in_client_secret: Option<String>,
+    /// App role values of the id_token `roles` claim and the dashboard role each gives.
+    #[arg(
+        long,
+        env = "CS_ROLE_MAP",
+        default_value = "ComputeStudio.Reader=reader,ComputeStudio.Member=member,ComputeStudio.Contributor=contributor,ComputeStudio.Admin=admin"
+    )]
+    pub role_map: String,
+    /// Role of a person whose token carries no mapped role.
+    #[arg(long, env = "CS_DEFAULT_ROLE", default_value = "reader")]
+    pub default_role: String,
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "CS_SESSION_IDLE_MINUTES", default_value_t = 480)]
+    pub session_idle_minutes: u64,
+    /// Mark the session cookie Secure: auto (when the public URL is https), always or never.
+    #[arg(long, env = "CS_SECURE_COOKIES", value_enum, default_value = "auto")]
+    pub secure_cookies: SecureCookies,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecureCookies {
+    Auto,
+    Always,
+    Never,
 }
 
 /// Where the workspace is and how to reach it. Any of the first four given means Azure mode.
@@ -223,6 +272,13 @@ impl std::fmt::Debug for Credential {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
+    pub public_url: Option<Url>,
+    /// The app registration people sign in with; `None` in demo mode (the emulator's).
+    pub sign_in: Option<SignInRegistration>,
+    pub role_map: Vec<(String, Role)>,
+    pub default_role: Role,
+    pub session_idle: Duration,
+    pub secure_cookies: SecureCookies,
     pub database_url: String,
     pub api_version: String,
     pub page_size: u32,
@@ -264,11 +320,36 @@ impl ServeArgs {
             ));
         }
         let mode = self.mode(&mut problems);
+        let public_url = self.public_url(&mut problems);
+        let role_map = parse_role_map(&self.sign_in.role_map, &mut problems);
+        let default_role = Role::parse(&self.sign_in.default_role).unwrap_or_else(|| {
+            problems.push(format!(
+                "--default-role (CS_DEFAULT_ROLE) must be reader, member, contributor or admin, not '{}'",
+                self.sign_in.default_role
+            ));
+            Role::Reader
+        });
+        if !(5..=43_200).contains(&self.sign_in.session_idle_minutes) {
+            problems.push(
+                "--session-idle-minutes (CS_SESSION_IDLE_MINUTES) must be between 5 and 43200"
+                    .into(),
+            );
+        }
+        let sign_in = match &mode {
+            Some(Mode::Azure(_)) => self.sign_in_registration(&mut problems),
+            _ => None,
+        };
         if !problems.is_empty() {
             return Err(SettingsError(problems));
         }
         Ok(Settings {
             listen: self.listen,
+            public_url,
+            sign_in,
+            role_map,
+            default_role,
+            session_idle: Duration::from_secs(self.sign_in.session_idle_minutes * 60),
+            secure_cookies: self.sign_in.secure_cookies,
             database_url: self.database_url.clone(),
             api_version: self.azure.api_version.clone(),
             page_size: self.page_size,
@@ -381,6 +462,63 @@ impl ServeArgs {
         })))
     }
 
+    fn public_url(&self, problems: &mut Vec<String>) -> Option<Url> {
+        let text = self.sign_in.public_url.as_deref()?;
+        match Url::parse(text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                Some(url)
+            }
+            _ => {
+                problems.push(format!("--public-url (CS_PUBLIC_URL) must be an http(s) URL such as https://compute.example.com, not '{text}'"));
+                None
+            }
+        }
+    }
+
+    fn sign_in_registration(&self, problems: &mut Vec<String>) -> Option<SignInRegistration> {
+        let args = &self.sign_in;
+        let mut missing = false;
+        for (flag, env, value) in [
+            (
+                "--sign-in-tenant-id",
+                "CS_SIGNIN_TENANT_ID",
+                &args.sign_in_tenant_id,
+            ),
+            (
+                "--sign-in-client-id",
+                "CS_SIGNIN_CLIENT_ID",
+                &args.sign_in_client_id,
+            ),
+            (
+                "--sign-in-client-secret",
+                "CS_SIGNIN_CLIENT_SECRET",
+                &args.sign_in_client_secret,
+            ),
+        ] {
+            if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                problems.push(format!("{flag} ({env}) is required in Azure mode (the app registration people sign in with)"));
+                missing = true;
+            }
+        }
+        if self.sign_in.public_url.is_none() {
+            problems.push("--public-url (CS_PUBLIC_URL) is required in Azure mode: Entra redirects people back to it".into());
+        }
+        let authority = parse_endpoint_named(
+            &args.sign_in_authority,
+            "--sign-in-authority (CS_SIGNIN_AUTHORITY)",
+            problems,
+        )?;
+        if missing {
+            return None;
+        }
+        Some(SignInRegistration {
+            authority: authority.as_str().trim_end_matches('/').to_string(),
+            tenant_id: args.sign_in_tenant_id.clone()?,
+            client_id: args.sign_in_client_id.clone()?,
+            client_secret: args.sign_in_client_secret.clone()?,
+        })
+    }
+
     fn credential(&self, problems: &mut Vec<String>) -> Option<Credential> {
         let azure = &self.azure;
         let Some(kind) = azure.credential else {
@@ -432,20 +570,59 @@ impl ServeArgs {
     }
 }
 
+/// An app registration for sign-in. `Debug` never prints the secret.
+#[derive(Clone)]
+pub struct SignInRegistration {
+    pub authority: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for SignInRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInRegistration")
+            .field("authority", &self.authority)
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `App.Role=member,Other.Role=admin` → pairs; every bad entry is named.
+fn parse_role_map(text: &str, problems: &mut Vec<String>) -> Vec<(String, Role)> {
+    let mut map = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        match entry.split_once('=') {
+            Some((claim, role)) if !claim.trim().is_empty() => match Role::parse(role) {
+                Some(role) => map.push((claim.trim().to_string(), role)),
+                None => problems.push(format!(
+                    "--role-map (CS_ROLE_MAP): '{role}' in '{entry}' is not a role (reader, member, contributor, admin)"
+                )),
+            },
+            _ => problems.push(format!("--role-map (CS_ROLE_MAP): '{entry}' is not of the form AppRoleValue=role")),
+        }
+    }
+    map
+}
+
 fn parse_endpoint(value: &str, problems: &mut Vec<String>) -> Option<Url> {
+    parse_endpoint_named(value, "--arm-endpoint (CS_ARM_ENDPOINT)", problems)
+}
+
+fn parse_endpoint_named(value: &str, setting: &str, problems: &mut Vec<String>) -> Option<Url> {
     let mut url = match Url::parse(value) {
         Ok(url) => url,
         Err(e) => {
-            problems.push(format!(
-                "--arm-endpoint (CS_ARM_ENDPOINT) '{value}' is not a URL: {e}"
-            ));
+            problems.push(format!("{setting} '{value}' is not a URL: {e}"));
             return None;
         }
     };
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
         problems.push(format!(
-            "--arm-endpoint (CS_ARM_ENDPOINT) '{value}' must use https (plain http only for a local emulator)"
+            "{setting} '{value}' must use https (plain http only for a local emulator)"
         ));
         return None;
     }
@@ -548,8 +725,21 @@ mod tests {
             "developer-tools",
             "--arm-endpoint",
             "https://management.usgovcloudapi.net",
+            "--public-url",
+            "https://compute.example.com",
+            "--sign-in-tenant-id",
+            "2f6a1b3c-0000-4000-8000-000000000002",
+            "--sign-in-client-id",
+            "2f6a1b3c-0000-4000-8000-000000000003",
+            "--sign-in-client-secret",
+            "s3cret",
+            "--sign-in-authority",
+            "https://login.microsoftonline.us",
         ])
         .unwrap();
+        let sign_in = settings.sign_in.expect("a sign-in registration");
+        assert_eq!(sign_in.authority, "https://login.microsoftonline.us");
+        assert!(!format!("{sign_in:?}").contains("s3cret"));
         let Mode::Azure(azure) = settings.mode else {
             panic!("expected Azure mode")
         };
@@ -558,5 +748,36 @@ mod tests {
             azure.arm_endpoint.as_str(),
             "https://management.usgovcloudapi.net/"
         );
+    }
+
+    #[test]
+    fn azure_mode_needs_a_sign_in_registration_and_good_role_settings() {
+        let err = parse(&[
+            "--subscription-id",
+            "2f6a1b3c-0000-4000-8000-000000000001",
+            "--resource-group",
+            "ml-rg",
+            "--workspace",
+            "team-ws",
+            "--location",
+            "westeurope",
+            "--azure-credential",
+            "developer-tools",
+            "--role-map",
+            "App.Admin=superuser,broken",
+            "--default-role",
+            "boss",
+        ])
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "--sign-in-client-id (CS_SIGNIN_CLIENT_ID) is required",
+            "--public-url (CS_PUBLIC_URL) is required",
+            "'superuser' in 'App.Admin=superuser' is not a role",
+            "'broken' is not of the form AppRoleValue=role",
+            "--default-role (CS_DEFAULT_ROLE) must be",
+        ] {
+            assert!(err.contains(expected), "{expected} missing from:\n{err}");
+        }
     }
 }

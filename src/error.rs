@@ -19,6 +19,14 @@ pub enum AppError {
     Database(#[from] sqlx::Error),
     #[error("template: {0}")]
     Render(#[from] askama::Error),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("missing or wrong CSRF token")]
+    CsrfRejected,
+    #[error("sign-in: {0}")]
+    SignIn(crate::web::auth::oidc::SignInError),
+    #[error("session store: {0}")]
+    Session(String),
 }
 
 /// What a person is told; attached to the response so the htmx layer can re-render it.
@@ -55,7 +63,14 @@ impl AppError {
                 }
                 _ => StatusCode::BAD_GATEWAY,
             },
-            AppError::Database(_) | AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Forbidden(_) | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::SignIn(crate::web::auth::oidc::SignInError::Provider(_)) => {
+                StatusCode::BAD_GATEWAY
+            }
+            AppError::SignIn(_) => StatusCode::BAD_REQUEST,
+            AppError::Database(_) | AppError::Render(_) | AppError::Session(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -64,7 +79,13 @@ impl AppError {
             AppError::NotFound(what) => ("Not found".to_string(), format!("There is no {what} here.")),
             AppError::BadRequest(why) => ("That request could not be understood".into(), why.clone()),
             AppError::Azure(e) => ("Azure said no".into(), describe_azure_error(e)),
-            AppError::Database(_) | AppError::Render(_) => (
+            AppError::Forbidden(why) => ("Not allowed".into(), why.clone()),
+            AppError::CsrfRejected => (
+                "This request was refused".into(),
+                "It did not carry this session's security token (the page may be from an earlier session, or from another site). Reload the page and try again.".into(),
+            ),
+            AppError::SignIn(e) => ("Sign-in failed".into(), format!("{e}. Please try signing in again.")),
+            AppError::Database(_) | AppError::Render(_) | AppError::Session(_) => (
                 "Something went wrong on our side".into(),
                 "The error has been logged. Please try again; if it persists, tell your administrator.".into(),
             ),

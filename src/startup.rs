@@ -22,12 +22,14 @@ use crate::azure::token::{
     AzureIdentitySource, CachedTokenSource, ClientCredentialsSource, TokenSource,
 };
 use crate::azure::{ArmClient, WorkspaceRef};
-use crate::config::{AzureSettings, Credential, EmulatorPace, Mode, Settings};
+use crate::config::{AzureSettings, Credential, EmulatorPace, Mode, SecureCookies, Settings};
+use crate::domain::roles::Role;
 use crate::emulator::{Emulator, EmulatorConfig, RunningEmulator, Timings};
 use crate::store;
 use crate::store::computes::ComputeStore;
 use crate::sync::{Sync, SyncConfig};
-use crate::web::{self, AppState, Chrome};
+use crate::web::auth::{Auth, RoleDirectory, SignIn, SignInSettings};
+use crate::web::{self, AppState, Chrome, SessionSettings};
 
 /// Knobs tests turn; the product uses the defaults.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +46,7 @@ pub struct Overrides {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    sessions: tower_sessions_sqlx_store::SqliteStore,
     sync: Sync,
     shutdown: CancellationToken,
     emulator: Option<RunningEmulator>,
@@ -114,11 +117,11 @@ impl Application {
             ..SyncConfig::default()
         });
         let arm = ArmClient::new(
-            http,
-            target.endpoint,
+            http.clone(),
+            target.endpoint.clone(),
             settings.api_version.clone(),
             target.workspace.clone(),
-            Arc::new(CachedTokenSource::new(target.tokens)),
+            Arc::new(CachedTokenSource::new(target.tokens.clone())),
             overrides.retry.clone().unwrap_or_default(),
         );
         let computes = Arc::new(
@@ -130,24 +133,50 @@ impl Application {
         let chrome = Chrome {
             workspace: target.workspace.workspace.clone(),
             location: target.workspace.location.clone(),
-            mode_badge: emulator.as_ref().map(|_| "Demo".to_string()),
+            mode_badge: target.demo_sign_in.as_ref().map(|_| "Demo".to_string()),
+            viewer: None,
         };
-        let router = web::router(AppState {
-            db,
-            computes,
-            sync: sync.clone(),
-            chrome: Arc::new(chrome),
-            page_size: settings.page_size,
-        });
         let listener = TcpListener::bind(settings.listen).await.with_context(|| {
             format!(
                 "cannot listen on {} (is another program using it? choose another with --listen)",
                 settings.listen
             )
         })?;
+        // Known only now when the port was chosen by the system (tests listen on port 0).
+        let public_url = match &settings.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_string(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let auth = build_auth(&settings, &target, &public_url, http.clone(), &db).await?;
+        let sessions = tower_sessions_sqlx_store::SqliteStore::new(db.clone());
+        sessions
+            .migrate()
+            .await
+            .context("the session table could not be created")?;
+        let session_settings = SessionSettings {
+            secure_cookie: match settings.secure_cookies {
+                SecureCookies::Always => true,
+                SecureCookies::Never => false,
+                SecureCookies::Auto => public_url.starts_with("https://"),
+            },
+            idle_timeout: settings.session_idle,
+        };
+        let router = web::router(
+            AppState {
+                db,
+                computes,
+                sync: sync.clone(),
+                auth: Arc::new(auth),
+                chrome: Arc::new(chrome),
+                page_size: settings.page_size,
+            },
+            sessions.clone(),
+            &session_settings,
+        );
         Ok(Self {
             listener,
             router,
+            sessions,
             sync,
             shutdown: CancellationToken::new(),
             emulator,
@@ -173,9 +202,16 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let tasks: Vec<JoinHandle<()>> = self.sync.spawn(self.shutdown.clone());
+        let mut tasks: Vec<JoinHandle<()>> = self.sync.spawn(self.shutdown.clone());
+        tasks.push(spawn_session_cleanup(
+            self.sessions.clone(),
+            self.shutdown.clone(),
+        ));
         let shutdown = self.shutdown.clone();
-        let served = axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(async move {
                 stop.await;
                 shutdown.cancel();
@@ -195,6 +231,64 @@ struct Target {
     endpoint: Url,
     workspace: WorkspaceRef,
     tokens: Arc<dyn TokenSource>,
+    /// In demo mode the emulator also plays Entra: its base URL and tenant.
+    demo_sign_in: Option<(String, String)>,
+}
+
+/// Sign-in against the configured app registration, or the emulator's Entra in demo mode.
+async fn build_auth(
+    settings: &Settings,
+    target: &Target,
+    public_url: &str,
+    http: reqwest::Client,
+    db: &sqlx::SqlitePool,
+) -> anyhow::Result<Auth> {
+    let redirect_url = format!("{public_url}/auth/callback");
+    let sign_in = match (&settings.sign_in, &target.demo_sign_in) {
+        (Some(registration), _) => SignInSettings {
+            authority: registration.authority.clone(),
+            tenant_id: registration.tenant_id.clone(),
+            client_id: registration.client_id.clone(),
+            client_secret: registration.client_secret.clone(),
+            redirect_url,
+        },
+        (None, Some((base_url, tenant_id))) => SignInSettings {
+            authority: base_url.clone(),
+            tenant_id: tenant_id.clone(),
+            client_id: "compute-studio-demo".into(),
+            // The emulator accepts any secret; a fresh one per run is stored nowhere.
+            client_secret: uuid::Uuid::new_v4().to_string(),
+            redirect_url,
+        },
+        (None, None) => anyhow::bail!("no sign-in registration is configured"),
+    };
+    let overrides = store::users::all(db)
+        .await
+        .context("the role overrides could not be read")?
+        .into_iter()
+        .filter_map(|u| {
+            let role = Role::parse(u.role_override.as_deref()?)?;
+            Some(((u.object_id, u.tenant_id), role))
+        })
+        .collect();
+    Ok(Auth {
+        sign_in: SignIn::new(sign_in, http),
+        roles: RoleDirectory::new(settings.role_map.clone(), settings.default_role, overrides),
+    })
+}
+
+/// Expired sessions are deleted from the database now and then.
+fn spawn_session_cleanup(
+    sessions: tower_sessions_sqlx_store::SqliteStore,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    use tower_sessions::ExpiredDeletion;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = sessions.continuously_delete_expired(Duration::from_secs(600)) => {}
+        }
+    })
 }
 
 fn demo_emulator_config(pace: EmulatorPace, activity: Option<Duration>) -> EmulatorConfig {
@@ -231,6 +325,7 @@ fn emulator_target(
             location: config.location.clone(),
         },
         tokens: Arc::new(tokens),
+        demo_sign_in: Some((base_url.to_string(), config.tenant_id.clone())),
     })
 }
 
@@ -269,5 +364,6 @@ fn azure_target(azure: &AzureSettings) -> anyhow::Result<Target> {
             location: azure.location.clone(),
         },
         tokens: Arc::new(AzureIdentitySource::new(credential, &arm_resource)),
+        demo_sign_in: None,
     })
 }

@@ -5,3 +5,4 @@
 
 pub mod compute;
 pub mod names;
+pub mod roles;

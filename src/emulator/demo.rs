@@ -52,6 +52,16 @@ pub const DEMO_USERS: &[DemoUser] = &[
     },
 ];
 
+/// The Entra app role value (the id_token `roles` claim) of a dashboard role.
+pub fn app_role(role: &str) -> &'static str {
+    match role {
+        "admin" => "ComputeStudio.Admin",
+        "contributor" => "ComputeStudio.Contributor",
+        "member" => "ComputeStudio.Member",
+        _ => "ComputeStudio.Reader",
+    }
+}
+
 /// The demo user with this object id, if any.
 pub fn find_user(object_id: &str) -> Option<&'static DemoUser> {
     DEMO_USERS

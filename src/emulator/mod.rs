@@ -18,6 +18,7 @@ mod error;
 mod faults;
 mod routes;
 mod seed;
+pub mod signin;
 mod state;
 mod util;
 
@@ -50,6 +51,8 @@ struct Shared {
     requests: Mutex<Vec<(String, String)>>,
     /// Counts ARM requests, to make the remaining-budget headers go down like Azure's.
     arm_requests: AtomicU64,
+    /// Authorization codes of the sign-in flow, not yet redeemed.
+    codes: Mutex<signin::CodeBook>,
 }
 
 impl Emulator {
@@ -66,6 +69,7 @@ impl Emulator {
                 faults: Mutex::new(VecDeque::new()),
                 requests: Mutex::new(Vec::new()),
                 arm_requests: AtomicU64::new(0),
+                codes: Mutex::new(signin::CodeBook::new()),
             }),
         }
     }
@@ -154,6 +158,10 @@ impl Emulator {
         };
         let lifetime = self.shared.config.token_lifetime;
         lock(&self.shared.world).tokens.issue(&identity, lifetime)
+    }
+
+    fn codes(&self) -> MutexGuard<'_, signin::CodeBook> {
+        lock(&self.shared.codes)
     }
 
     fn world(&self) -> MutexGuard<'_, World> {

@@ -165,6 +165,19 @@ pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
         .await
 }
 
+/// Name order is the map's own; any other key sorts stably with the name as tie-breaker.
+fn sort_rows(rows: &mut [&Arc<ComputeRow>], key: SortKey) {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default().to_lowercase();
+    match key {
+        SortKey::Name => {}
+        SortKey::State => rows.sort_by(|a, b| a.state.cmp(&b.state)),
+        SortKey::VmSize => rows.sort_by_cached_key(|r| text(&r.vm_size)),
+        SortKey::Owner => rows.sort_by_cached_key(|r| text(&r.owner_name)),
+        SortKey::Created => rows.sort_by(|a, b| a.created_on.cmp(&b.created_on)),
+        SortKey::Region => rows.sort_by(|a, b| a.location.cmp(&b.location)),
+    }
+}
+
 async fn load_rows(db: &SqlitePool) -> sqlx::Result<Vec<ComputeRow>> {
     sqlx::query_as!(
         ComputeRow,
@@ -218,6 +231,44 @@ impl ListView {
             of_kind.remove(key);
         }
     }
+}
+
+/// Which rows of one kind a list page shows, and in what order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub kind: String,
+    /// Only computes of this owner (object id).
+    pub owner: Option<String>,
+    pub state: Option<String>,
+    pub vm_size: Option<String>,
+    /// Case-insensitive part of the name.
+    pub search: Option<String>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Name,
+    State,
+    VmSize,
+    Owner,
+    Created,
+    Region,
+}
+
+/// One page of matching rows, how many match, and the choices the filters offer (counted
+/// within the kind, each ignoring its own filter so that every choice shows what it would give).
+#[derive(Debug, Clone, Default)]
+pub struct ListResult {
+    pub rows: Vec<Arc<ComputeRow>>,
+    pub total: usize,
+    pub owners: Vec<(Option<String>, String, usize)>,
+    pub states: Vec<(String, usize)>,
+    pub vm_sizes: Vec<(String, usize)>,
 }
 
 /// The cache of computes: the SQLite table and its in-memory list view, kept in step.
@@ -290,6 +341,77 @@ impl ComputeStore {
             };
             let page = of_kind.values().skip(offset).take(limit).cloned().collect();
             (page, of_kind.len())
+        })
+    }
+
+    /// The rows of one kind that pass the filters, sorted and paged, with the filter choices.
+    pub fn query(&self, query: &ListQuery) -> ListResult {
+        self.read_view(|view| {
+            let Some(of_kind) = view.by_kind.get(&query.kind) else {
+                return ListResult::default();
+            };
+            let search = query.search.as_deref().map(str::to_ascii_lowercase);
+            let mut result = ListResult::default();
+            let mut owners: HashMap<Option<&str>, (String, usize)> = HashMap::new();
+            let mut states: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut matching = Vec::new();
+            for (key, row) in of_kind {
+                let name_ok = search.as_deref().is_none_or(|s| key.contains(s));
+                let owner_ok = query
+                    .owner
+                    .as_deref()
+                    .is_none_or(|o| row.owner_object_id.as_deref() == Some(o));
+                let state_ok = query.state.as_deref().is_none_or(|s| row.state == s);
+                let size_ok = query
+                    .vm_size
+                    .as_deref()
+                    .is_none_or(|v| row.vm_size.as_deref() == Some(v));
+                if name_ok && state_ok && size_ok {
+                    let entry = owners
+                        .entry(row.owner_object_id.as_deref())
+                        .or_insert_with(|| (row.owner_name.clone().unwrap_or_default(), 0));
+                    entry.1 += 1;
+                }
+                if name_ok && owner_ok && size_ok {
+                    *states.entry(row.state.as_str()).or_default() += 1;
+                }
+                if name_ok && owner_ok && state_ok {
+                    if let Some(size) = row.vm_size.as_deref() {
+                        *sizes.entry(size).or_default() += 1;
+                    }
+                    if size_ok {
+                        matching.push(row);
+                    }
+                }
+            }
+            result.total = matching.len();
+            sort_rows(&mut matching, query.sort);
+            if query.descending {
+                matching.reverse();
+            }
+            result.rows = matching
+                .into_iter()
+                .skip(query.offset)
+                .take(query.limit)
+                .cloned()
+                .collect();
+            let mut owners: Vec<_> = owners
+                .into_iter()
+                .map(|(id, (name, n))| (id.map(str::to_string), name, n))
+                .collect();
+            owners.sort_by(|a, b| {
+                a.1.to_lowercase()
+                    .cmp(&b.1.to_lowercase())
+                    .then(a.0.cmp(&b.0))
+            });
+            result.owners = owners;
+            result.states = states
+                .into_iter()
+                .map(|(s, n)| (s.to_string(), n))
+                .collect();
+            result.vm_sizes = sizes.into_iter().map(|(s, n)| (s.to_string(), n)).collect();
+            result
         })
     }
 

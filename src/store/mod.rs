@@ -1,8 +1,10 @@
 //! The SQLite cache: computes as last seen in Azure, and the operations being followed.
 //! Every query is checked at compile time against `migrations/` (offline data in `.sqlx/`).
 
+pub mod audit;
 pub mod computes;
 pub mod operations;
+pub mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

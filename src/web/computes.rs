@@ -9,11 +9,18 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+
+use super::auth::{CurrentUser, audit};
 use super::htmx::is_htmx;
 use super::{AppState, Chrome};
 use crate::domain::compute::{ComputeKind, is_transitional, state_label, state_tone};
+use crate::domain::roles::{Ownership, Permission, Role};
 use crate::error::AppError;
 use crate::store::computes::ComputeRow;
+use crate::store::computes::{ListQuery as StoreQuery, SortKey};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -95,10 +102,176 @@ impl Tab {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
+/// The list's URL parameters: everything a view is made of, so it can be bookmarked and shared.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ListParams {
     tab: Option<String>,
+    /// `me`, `all`, or an owner's object id.
+    owner: Option<String>,
+    state: Option<String>,
+    size: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
     page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// The parameters, checked: each bad value is refused with the rule it breaks.
+#[derive(Debug, Clone)]
+struct View {
+    tab: Tab,
+    owner: OwnerChoice,
+    state: Option<String>,
+    size: Option<String>,
+    q: Option<String>,
+    sort: (&'static str, SortKey),
+    descending: bool,
+    page: usize,
+    page_size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum OwnerChoice {
+    Me,
+    All,
+    Person(String),
+}
+
+const SORTS: [(&str, SortKey); 6] = [
+    ("name", SortKey::Name),
+    ("state", SortKey::State),
+    ("size", SortKey::VmSize),
+    ("owner", SortKey::Owner),
+    ("created", SortKey::Created),
+    ("region", SortKey::Region),
+];
+pub const PAGE_SIZES: [usize; 4] = [10, 25, 50, 100];
+
+impl View {
+    fn parse(params: &ListParams, role: Role, default_page_size: usize) -> Result<View, AppError> {
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let tab = match text(&params.tab) {
+            None => Tab::Instances,
+            Some(slug) => Tab::from_slug(&slug).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "'tab' must be one of instances, clusters, inference, attached or other, not '{slug}'."
+                ))
+            })?,
+        };
+        // Members mostly look for their own instances; everybody else for the whole workspace.
+        let owner = match text(&params.owner).as_deref() {
+            None if role == Role::Member && tab == Tab::Instances => OwnerChoice::Me,
+            None | Some("all") => OwnerChoice::All,
+            Some("me") => OwnerChoice::Me,
+            Some(id)
+                if id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+            {
+                OwnerChoice::Person(id.to_string())
+            }
+            Some(other) => {
+                return Err(AppError::BadRequest(format!(
+                    "'owner' must be me, all or a person's object id, not '{other}'."
+                )));
+            }
+        };
+        let sort_name = text(&params.sort).unwrap_or_else(|| "name".into());
+        let sort = SORTS.into_iter().find(|(n, _)| *n == sort_name).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "'sort' must be one of name, state, size, owner, created or region, not '{sort_name}'."
+            ))
+        })?;
+        let descending = match text(&params.dir).as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => {
+                return Err(AppError::BadRequest(format!(
+                    "'dir' must be asc or desc, not '{other}'."
+                )));
+            }
+        };
+        let page = match text(&params.page) {
+            None => 1,
+            Some(t) => t
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "'page' must be a whole number from 1, not '{t}'."
+                    ))
+                })?,
+        };
+        let page_size = match text(&params.page_size) {
+            None => default_page_size,
+            Some(t) => t
+                .parse::<usize>()
+                .ok()
+                .filter(|n| PAGE_SIZES.contains(n))
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "'page_size' must be 10, 25, 50 or 100, not '{t}'."
+                    ))
+                })?,
+        };
+        let q = text(&params.q);
+        if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            return Err(AppError::BadRequest(
+                "'q' (search) must be at most 100 characters.".into(),
+            ));
+        }
+        Ok(View {
+            tab,
+            owner,
+            state: text(&params.state),
+            size: text(&params.size),
+            q,
+            sort,
+            descending,
+            page,
+            page_size,
+        })
+    }
+
+    /// The URL of this view with some parameters changed (`None` removes one).
+    fn url_with(&self, changes: &[(&str, Option<String>)]) -> String {
+        let owner = match &self.owner {
+            OwnerChoice::Me => "me".to_string(),
+            OwnerChoice::All => "all".to_string(),
+            OwnerChoice::Person(id) => id.clone(),
+        };
+        let mut pairs: Vec<(&str, Option<String>)> = vec![
+            ("tab", Some(self.tab.slug().to_string())),
+            ("owner", Some(owner)),
+            ("state", self.state.clone()),
+            ("size", self.size.clone()),
+            ("q", self.q.clone()),
+            (
+                "sort",
+                (self.sort.0 != "name").then(|| self.sort.0.to_string()),
+            ),
+            ("dir", self.descending.then(|| "desc".to_string())),
+            ("page_size", Some(self.page_size.to_string())),
+            ("page", (self.page > 1).then(|| self.page.to_string())),
+        ];
+        for (key, value) in changes {
+            if let Some(pair) = pairs.iter_mut().find(|(k, _)| k == key) {
+                pair.1 = value.clone();
+            }
+        }
+        let mut url = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in pairs {
+            if let Some(value) = value {
+                url.append_pair(key, &value);
+            }
+        }
+        format!("/computes?{}", url.finish())
+    }
 }
 
 struct TabLink {
@@ -106,6 +279,22 @@ struct TabLink {
     title: &'static str,
     count: usize,
     active: bool,
+}
+
+/// A choice in a filter: its value, its words, how many computes it gives, and whether it is on.
+struct Choice {
+    value: String,
+    label: String,
+    count: usize,
+    selected: bool,
+}
+
+/// A sortable column header.
+struct Column {
+    title: &'static str,
+    url: String,
+    /// "ascending", "descending" or "none", for aria-sort.
+    aria_sort: &'static str,
 }
 
 /// One row as the template shows it; every value is ready to print.
@@ -131,6 +320,16 @@ struct ListPage {
     tab_slug: &'static str,
     tab_title: &'static str,
     empty_message: &'static str,
+    filtered: bool,
+    owners: Vec<Choice>,
+    states: Vec<Choice>,
+    sizes: Vec<Choice>,
+    q: String,
+    sort: &'static str,
+    dir: &'static str,
+    page_sizes: Vec<Choice>,
+    columns: Vec<Column>,
+    clear_url: String,
     rows: Vec<RowView>,
     any_transitional: bool,
     pager: Pager,
@@ -152,39 +351,37 @@ struct Pager {
 
 async fn list(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    current: CurrentUser,
+    Query(params): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    let page = render_list(&state, &query).await?;
+    current.require(Permission::ViewCompute, Ownership::NoCompute)?;
+    let view = View::parse(&params, current.role, state.page_size as usize)?;
+    let page = render_list(&state, &current, &view);
     Ok(Html(page.render()?).into_response())
 }
 
-async fn render_list(state: &AppState, query: &ListQuery) -> Result<ListPage, AppError> {
-    let tab = match query.tab.as_deref() {
-        None | Some("") => Tab::Instances,
-        Some(slug) => Tab::from_slug(slug).ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "'tab' must be one of instances, clusters, inference, attached or other, not '{slug}'."
-            ))
-        })?,
-    };
-    let page_number = match query.page.as_deref() {
-        None | Some("") => 1,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "'page' must be a whole number from 1, not '{text}'."
-                ))
-            })?,
-    };
+fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage {
     let counts = state.computes.count_by_kind();
     let count_of = |kind: ComputeKind| counts.get(kind.as_str()).copied().unwrap_or(0);
-    let page_size = state.page_size as usize;
-    let offset = (page_number - 1) * page_size;
-    let (rows, total) = state.computes.page(tab.kind().as_str(), page_size, offset);
-    let rows: Vec<RowView> = rows.iter().map(|row| row_view(row)).collect();
+    let me = current.user.object_id.clone();
+    let owner_filter = match &view.owner {
+        OwnerChoice::Me => Some(me.clone()),
+        OwnerChoice::All => None,
+        OwnerChoice::Person(id) => Some(id.clone()),
+    };
+    let offset = (view.page - 1) * view.page_size;
+    let result = state.computes.query(&StoreQuery {
+        kind: view.tab.kind().as_str().to_string(),
+        owner: owner_filter.clone(),
+        state: view.state.clone(),
+        vm_size: view.size.clone(),
+        search: view.q.clone(),
+        sort: view.sort.1,
+        descending: view.descending,
+        offset,
+        limit: view.page_size,
+    });
+    let rows: Vec<RowView> = result.rows.iter().map(|row| row_view(row)).collect();
     let tabs = Tab::ALL
         .into_iter()
         .filter(|t| *t != Tab::Other || count_of(ComputeKind::Other) > 0)
@@ -192,34 +389,128 @@ async fn render_list(state: &AppState, query: &ListQuery) -> Result<ListPage, Ap
             slug: t.slug(),
             title: t.title(),
             count: count_of(t.kind()),
-            active: t == tab,
+            active: t == view.tab,
         })
         .collect();
-    let page_url = |n: usize| format!("/computes?tab={}&page={n}", tab.slug());
-    Ok(ListPage {
-        chrome: (*state.chrome).clone(),
+    let everyone: usize = result.owners.iter().map(|(_, _, n)| n).sum();
+    let mine = result
+        .owners
+        .iter()
+        .find(|(id, _, _)| id.as_deref() == Some(me.as_str()))
+        .map_or(0, |o| o.2);
+    let mut owners = vec![
+        Choice {
+            value: "me".into(),
+            label: "Me".into(),
+            count: mine,
+            selected: view.owner == OwnerChoice::Me,
+        },
+        Choice {
+            value: "all".into(),
+            label: "All".into(),
+            count: everyone,
+            selected: view.owner == OwnerChoice::All,
+        },
+    ];
+    owners.extend(result.owners.iter().filter_map(|(id, name, n)| {
+        let id = id.clone()?;
+        Some(Choice {
+            label: owner_label(Some(name.as_str()).filter(|n| !n.is_empty()), Some(&id)),
+            selected: view.owner == OwnerChoice::Person(id.clone()),
+            value: id,
+            count: *n,
+        })
+    }));
+    let choices =
+        |facet: &[(String, usize)], selected: &Option<String>, label: fn(&str) -> String| {
+            facet
+                .iter()
+                .map(|(value, n)| Choice {
+                    label: label(value),
+                    selected: selected.as_deref() == Some(value.as_str()),
+                    value: value.clone(),
+                    count: *n,
+                })
+                .collect::<Vec<_>>()
+        };
+    let columns = [
+        ("Name", "name"),
+        ("State", "state"),
+        ("VM size", "size"),
+        ("Owner", "owner"),
+        ("Created", "created"),
+        ("Region", "region"),
+    ]
+    .into_iter()
+    .map(|(title, key)| {
+        let active = view.sort.0 == key;
+        let next_desc = active && !view.descending;
+        Column {
+            title,
+            url: view.url_with(&[
+                ("sort", Some(key.to_string())),
+                ("dir", next_desc.then(|| "desc".to_string())),
+                ("page", None),
+            ]),
+            aria_sort: match (active, view.descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            },
+        }
+    })
+    .collect();
+    let page_sizes = PAGE_SIZES
+        .iter()
+        .map(|n| Choice {
+            value: n.to_string(),
+            label: n.to_string(),
+            count: 0,
+            selected: *n == view.page_size,
+        })
+        .collect();
+    let total = result.total;
+    ListPage {
+        chrome: state.chrome_for(current),
         tabs,
-        tab_slug: tab.slug(),
-        tab_title: tab.title(),
-        empty_message: tab.empty_message(),
+        tab_slug: view.tab.slug(),
+        tab_title: view.tab.title(),
+        empty_message: view.tab.empty_message(),
+        filtered: owner_filter.is_some()
+            || view.state.is_some()
+            || view.size.is_some()
+            || view.q.is_some(),
+        owners,
+        states: choices(&result.states, &view.state, state_label),
+        sizes: choices(&result.vm_sizes, &view.size, str::to_string),
+        q: view.q.clone().unwrap_or_default(),
+        sort: view.sort.0,
+        dir: if view.descending { "desc" } else { "asc" },
+        page_sizes,
+        columns,
+        clear_url: format!("/computes?tab={}&owner=all", view.tab.slug()),
         any_transitional: rows.iter().any(|r| r.transitional),
         pager: Pager {
             first: if rows.is_empty() { 0 } else { offset + 1 },
             last: offset + rows.len(),
             total,
-            previous: (page_number > 1).then(|| page_url(page_number - 1)),
-            next: (offset + page_size < total).then(|| page_url(page_number + 1)),
+            previous: (view.page > 1)
+                .then(|| view.url_with(&[("page", Some((view.page - 1).to_string()))])),
+            next: (offset + view.page_size < total)
+                .then(|| view.url_with(&[("page", Some((view.page + 1).to_string()))])),
         },
         rows,
-    })
+    }
 }
 
 /// One row, for a transitional row's self-refresh. A compute that is gone returns nothing,
 /// which removes the row.
 async fn row(
     State(state): State<AppState>,
+    current: CurrentUser,
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
+    current.require(Permission::ViewCompute, Ownership::NoCompute)?;
     match state.computes.row(&name) {
         Some(row) => Ok(Html(
             RowFragment {
@@ -240,22 +531,46 @@ pub struct RefreshForm {
 /// Resync with Azure now, then show the list again (the fresh table for htmx).
 async fn refresh(
     State(state): State<AppState>,
+    current: CurrentUser,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     axum::Form(form): axum::Form<RefreshForm>,
 ) -> Result<Response, AppError> {
-    state.sync.resync_now().await?;
+    current.require(Permission::RefreshCompute, Ownership::NoCompute)?;
+    let outcome = state.sync.resync_now().await;
+    let (result, detail) = match &outcome {
+        Ok(report) => (
+            "succeeded",
+            format!(
+                "{} computes, {} changed, {} removed",
+                report.computes, report.changed, report.removed
+            ),
+        ),
+        Err(e) => ("failed", e.user_message()),
+    };
+    audit(
+        &state,
+        &current.user,
+        "refresh",
+        "workspace",
+        result,
+        &detail,
+        &peer,
+    )
+    .await;
+    outcome?;
     let tab = form
         .tab
         .as_deref()
         .and_then(Tab::from_slug)
         .unwrap_or(Tab::Instances);
     if is_htmx(&headers) {
-        let query = ListQuery {
+        let params = ListParams {
             tab: Some(tab.slug().into()),
-            page: None,
+            ..ListParams::default()
         };
-        let page = render_list(&state, &query).await?;
-        return Ok(Html(page.render()?).into_response());
+        let view = View::parse(&params, current.role, state.page_size as usize)?;
+        return Ok(Html(render_list(&state, &current, &view).render()?).into_response());
     }
     Ok(Redirect::to(&format!("/computes?tab={}", tab.slug())).into_response())
 }

@@ -1,6 +1,7 @@
 //! The HTTP side: router, layers, and one module per page.
 
 pub(crate) mod assets;
+pub mod auth;
 mod computes;
 mod health;
 mod htmx;
@@ -29,6 +30,18 @@ pub struct Chrome {
     pub location: String,
     /// "Demo" when the built-in emulator plays Azure.
     pub mode_badge: Option<String>,
+    /// The signed-in person, on pages that need sign-in.
+    pub viewer: Option<Viewer>,
+}
+
+/// The signed-in person as the page header shows them, with the token their forms carry.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub is_admin: bool,
+    pub csrf_token: String,
 }
 
 #[derive(Clone)]
@@ -36,16 +49,55 @@ pub struct AppState {
     pub db: SqlitePool,
     pub computes: Arc<ComputeStore>,
     pub sync: Sync,
+    pub auth: Arc<auth::Auth>,
     pub chrome: Arc<Chrome>,
     pub page_size: u32,
 }
 
-pub fn router(state: AppState) -> Router {
+impl AppState {
+    /// The page chrome for this person.
+    pub fn chrome_for(&self, current: &auth::CurrentUser) -> Chrome {
+        Chrome {
+            viewer: Some(Viewer {
+                name: current.user.name.clone(),
+                email: current.user.email.clone(),
+                role: current.role.label().to_string(),
+                is_admin: current.role == crate::domain::roles::Role::Admin,
+                csrf_token: current.csrf_token.clone(),
+            }),
+            ..(*self.chrome).clone()
+        }
+    }
+}
+
+/// Session cookie settings.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub secure_cookie: bool,
+    pub idle_timeout: Duration,
+}
+
+pub fn router(
+    state: AppState,
+    sessions: tower_sessions_sqlx_store::SqliteStore,
+    settings: &SessionSettings,
+) -> Router {
+    let session_layer = tower_sessions::SessionManagerLayer::new(sessions)
+        .with_name("compute_studio_session")
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(settings.secure_cookie)
+        .with_expiry(tower_sessions::Expiry::OnInactivity(
+            time::Duration::try_from(settings.idle_timeout).unwrap_or(time::Duration::hours(8)),
+        ));
     let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/computes") }))
         .merge(computes::router())
-        .merge(health::router())
+        .merge(auth::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(auth::session::verify_csrf))
+        .layer(session_layer)
+        .merge(health::router())
         .with_state(state);
     pages
         .layer(axum::middleware::from_fn(htmx::error_fragments))

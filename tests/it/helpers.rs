@@ -8,6 +8,8 @@ use compute_studio::azure::retry::RetryPolicy;
 use compute_studio::azure::token::{CachedTokenSource, ClientCredentialsSource};
 use compute_studio::azure::{ArmClient, WorkspaceRef};
 use compute_studio::config::{Mode, Settings};
+use compute_studio::domain::roles::Role;
+use compute_studio::emulator::demo::{DEMO_USERS, DemoUser};
 use compute_studio::emulator::{Emulator, EmulatorConfig, RunningEmulator, Seed, Timings};
 use compute_studio::startup::{Application, Overrides};
 use compute_studio::sync::{Sync, SyncConfig};
@@ -81,6 +83,17 @@ pub fn database_url(dir: &tempfile::TempDir) -> String {
 pub fn settings(database_url: &str) -> Settings {
     Settings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        public_url: None,
+        sign_in: None,
+        role_map: vec![
+            ("ComputeStudio.Reader".into(), Role::Reader),
+            ("ComputeStudio.Member".into(), Role::Member),
+            ("ComputeStudio.Contributor".into(), Role::Contributor),
+            ("ComputeStudio.Admin".into(), Role::Admin),
+        ],
+        default_role: Role::Reader,
+        session_idle: Duration::from_secs(3600),
+        secure_cookies: compute_studio::config::SecureCookies::Never,
         database_url: database_url.to_string(),
         api_version: "2025-06-01".into(),
         page_size: 50,
@@ -134,14 +147,90 @@ impl TestApp {
         .await;
         TestApp {
             base_url,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            client: browser(),
             sync,
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// Signs in through the real flow: the dashboard's /auth/login, the emulator's authorize
+    /// endpoint (with `prompt=none` and a login hint instead of the picker), and the callback.
+    pub async fn sign_in_as(&self, role: &str) -> &'static DemoUser {
+        let user = DEMO_USERS
+            .iter()
+            .find(|u| u.role == role)
+            .expect("a demo user with this role");
+        self.sign_in_user(user, "/computes").await;
+        user
+    }
+
+    /// The same, for one person, returning where the dashboard sent the browser at the end.
+    pub async fn sign_in_user(&self, user: &DemoUser, next: &str) -> String {
+        let login = self
+            .client
+            .get(format!(
+                "{}/auth/login?next={}",
+                self.base_url,
+                urlencode(next)
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            login.status(),
+            303,
+            "login redirects to the identity provider"
+        );
+        let authorize = location(&login);
+        let authorized = self
+            .client
+            .get(format!(
+                "{authorize}&prompt=none&login_hint={}",
+                urlencode(user.email)
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            authorized.status(),
+            302,
+            "the emulator signs the hinted user in"
+        );
+        let callback = location(&authorized);
+        assert!(
+            callback.starts_with(&self.base_url),
+            "back to the dashboard: {callback}"
+        );
+        let done = self.client.get(callback).send().await.unwrap();
+        assert_eq!(
+            done.status(),
+            303,
+            "{}",
+            done.text().await.unwrap_or_default()
+        );
+        location(&done)
+    }
+
+    /// The CSRF token of the signed-in session, as its pages carry it.
+    pub async fn csrf_token(&self) -> String {
+        let (_, page) = self.get_text("/computes").await;
+        let marker = "name=\"_csrf\" value=\"";
+        let start = page.find(marker).expect("a page with a form") + marker.len();
+        page[start..start + 64].to_string()
+    }
+
+    /// A form POST with the session's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("_csrf", &token));
+        self.client
+            .post(format!("{}{path}", self.base_url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -201,4 +290,21 @@ pub fn empty_config() -> EmulatorConfig {
     let mut config = EmulatorConfig::for_tests();
     config.seed = Seed::Empty;
     config
+}
+
+/// A client like a browser: cookies kept, redirects not followed (tests look at each step).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_string()
+}
+
+pub fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

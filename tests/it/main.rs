@@ -6,4 +6,5 @@ mod compute_page;
 mod helpers;
 mod poller;
 mod resync;
+mod sign_in;
 mod startup;

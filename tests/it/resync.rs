@@ -100,6 +100,7 @@ async fn unknown_compute_types_are_kept_and_shown_as_other() {
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::start(&emulator, &database_url(&dir)).await;
     app.sync.resync_now().await.unwrap();
+    app.sign_in_as("reader").await;
 
     let (status, page) = app.get_text("/computes?tab=other").await;
 

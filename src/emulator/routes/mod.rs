@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
 
-use super::Emulator;
 use super::error::ArmError;
+use super::{Emulator, signin};
 
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
@@ -21,7 +21,17 @@ pub fn router(emulator: Emulator) -> Router {
     Router::new()
         .route("/_emulator/health", get(|| async { "ok" }))
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
-        // Room for the browser sign-in endpoints (authorize, openid-configuration, keys): a later task.
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(signin::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(signin::keys))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(signin::authorize_page).post(signin::authorize_choice),
+        )
+        .route("/{tenant}/oauth2/v2.0/logout", get(signin::logout))
+        .route("/_emulator/signin.css", get(signin::stylesheet))
         .fallback(arm::arm_entry)
         .layer(middleware::from_fn_with_state(
             emulator.clone(),

@@ -3,17 +3,21 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use std::collections::HashMap;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use base64::Engine;
 use serde_json::json;
 
-use super::super::Emulator;
 use super::super::auth::Identity;
 use super::super::util::{now_utc, rfc3339};
+use super::super::{Emulator, signin};
 use super::Reply;
 
 pub async fn token(
     State(emulator): State<Emulator>,
     Path(tenant): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
@@ -37,6 +41,9 @@ pub async fn token(
     let Some(grant_type) = field("grant_type") else {
         return missing_parameter("grant_type");
     };
+    if grant_type == "authorization_code" {
+        return authorization_code(&emulator, &tenant, &headers, &form);
+    }
     if grant_type != "client_credentials" {
         return entra_error(
             StatusCode::BAD_REQUEST,
@@ -82,6 +89,74 @@ pub async fn token(
             "access_token": access_token,
         }),
     )
+}
+
+/// The browser sign-in's code exchange. The client authenticates with its secret in the form
+/// (client_secret_post) or in an HTTP Basic header (client_secret_basic).
+fn authorization_code(
+    emulator: &Emulator,
+    tenant: &str,
+    headers: &HeaderMap,
+    form: &[(String, String)],
+) -> Reply {
+    let form: HashMap<String, String> = form.iter().cloned().collect();
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|pair| {
+            let (id, secret) = pair.split_once(':')?;
+            let decode = |t: &str| {
+                url::form_urlencoded::parse(format!("x={t}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            Some((decode(id)?, decode(secret)?))
+        });
+    let client_id = basic
+        .as_ref()
+        .map(|(id, _)| id.clone())
+        .or_else(|| form.get("client_id").cloned())
+        .unwrap_or_default();
+    let has_secret = basic.as_ref().is_some_and(|(_, s)| !s.is_empty())
+        || form.get("client_secret").is_some_and(|s| !s.is_empty());
+    if client_id.is_empty() {
+        return missing_parameter("client_id");
+    }
+    if !has_secret {
+        return entra_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        );
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    match signin::redeem_code(
+        emulator,
+        &format!("http://{host}"),
+        tenant,
+        &form,
+        &client_id,
+    ) {
+        Ok(body) => {
+            let mut reply = Reply::json(StatusCode::OK, body);
+            reply.headers.push(("cache-control", "no-store".into()));
+            reply
+        }
+        Err((error, code, description)) => {
+            entra_error(StatusCode::BAD_REQUEST, error, code, &description)
+        }
+    }
 }
 
 fn missing_parameter(name: &str) -> Reply {
