@@ -3,7 +3,9 @@
 
 mod arm_client;
 mod compute_page;
+mod emulator_signin;
 mod helpers;
+mod id_tokens;
 mod poller;
 mod resync;
 mod sign_in;
