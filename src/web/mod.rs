@@ -1,5 +1,6 @@
 //! The HTTP side: router, layers, and one module per page.
 
+mod admin;
 pub(crate) mod assets;
 pub mod auth;
 mod computes;
@@ -94,6 +95,7 @@ pub fn router(
         .route("/", get(|| async { Redirect::to("/computes") }))
         .merge(computes::router())
         .merge(auth::router())
+        .merge(admin::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(auth::session::verify_csrf))
         .layer(session_layer)

@@ -247,6 +247,18 @@ impl TestApp {
         (status, response.text().await.unwrap())
     }
 
+    /// The same running app seen from another browser (its own cookies), without the power
+    /// to stop it.
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            base_url: self.base_url.clone(),
+            client: browser(),
+            sync: self.sync.clone(),
+            stop: None,
+            task: None,
+        }
+    }
+
     /// Stops serving and the background tasks, as a shutdown would.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {

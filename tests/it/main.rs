@@ -8,5 +8,6 @@ mod helpers;
 mod id_tokens;
 mod poller;
 mod resync;
+mod roles;
 mod sign_in;
 mod startup;
