@@ -246,3 +246,37 @@ async fn health_404_assets_and_security_headers() {
     assert_eq!(again.status(), 304);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn filters_sorting_and_paging_work_together_on_a_few_hundred_computes() {
+    let (emulator, app, _dir) = seeded_app().await;
+    for compute in compute_studio::emulator::bulk::generated_instances(emulator.emulator.config(), 300) {
+        emulator.emulator.insert_raw(compute);
+    }
+    app.sync.resync_now().await.unwrap();
+
+    // Every third generated instance is stopped; DS3_v2 is every fourth size.
+    let (status, page) = app
+        .get_text("/computes?owner=all&state=Stopped&size=Standard_DS3_v2&q=bench&page_size=10&sort=created&dir=desc")
+        .await;
+    assert_eq!(status, 200);
+    let names = row_names(&page);
+    assert_eq!(names.len(), 10);
+    assert!(names.iter().all(|n| n.starts_with("bench")));
+    let expected: usize = (0..300).filter(|i| i % 3 == 0 && i % 4 == 1).count();
+    assert!(page.contains(&format!("of {expected}<")), "{expected} match");
+    assert!(page.contains("<option value=\"Stopped\" selected>"));
+    assert!(page.contains("aria-sort=\"descending\""));
+    // The next page keeps every filter.
+    assert!(page.contains("state=Stopped") && page.contains("size=Standard_DS3_v2") && page.contains("page=2"));
+    let created: Vec<&str> = page.split("<time datetime=\"").skip(1).map(|r| r.split('"').next().unwrap()).collect();
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first");
+
+    let (_, nothing) = app.get_text("/computes?owner=all&q=zzz-no-such").await;
+    assert!(nothing.contains("match these filters"));
+    for bad in ["sort=colour", "dir=up", "page_size=7", "page=0"] {
+        let (status, _) = app.get_text(&format!("/computes?{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    app.stop().await;
+}
