@@ -29,7 +29,7 @@ use crate::store;
 use crate::store::computes::ComputeStore;
 use crate::sync::{Sync, SyncConfig};
 use crate::web::auth::{Auth, RoleDirectory, SignIn, SignInSettings};
-use crate::web::{self, AppState, Chrome, SessionSettings};
+use crate::web::{self, AppState, Chrome, SessionSettings, SessionStore};
 
 /// Knobs tests turn; the product uses the defaults.
 #[derive(Debug, Clone, Default)]
@@ -170,7 +170,10 @@ impl Application {
                 chrome: Arc::new(chrome),
                 page_size: settings.page_size,
             },
-            sessions.clone(),
+            SessionStore::new(
+                tower_sessions_moka_store::MokaStore::new(Some(10_000)),
+                sessions.clone(),
+            ),
             &session_settings,
         );
         Ok(Self {

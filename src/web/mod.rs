@@ -78,11 +78,14 @@ pub struct SessionSettings {
     pub idle_timeout: Duration,
 }
 
-pub fn router(
-    state: AppState,
-    sessions: tower_sessions_sqlx_store::SqliteStore,
-    settings: &SessionSettings,
-) -> Router {
+/// Sessions live in SQLite (they survive a restart) and are read from memory: a database read on
+/// every request cost three quarters of the list page's throughput (BENCHMARKS.md).
+pub type SessionStore = tower_sessions::CachingSessionStore<
+    tower_sessions_moka_store::MokaStore,
+    tower_sessions_sqlx_store::SqliteStore,
+>;
+
+pub fn router(state: AppState, sessions: SessionStore, settings: &SessionSettings) -> Router {
     let session_layer = tower_sessions::SessionManagerLayer::new(sessions)
         .with_name("compute_studio_session")
         .with_http_only(true)

@@ -250,7 +250,9 @@ async fn health_404_assets_and_security_headers() {
 #[tokio::test]
 async fn filters_sorting_and_paging_work_together_on_a_few_hundred_computes() {
     let (emulator, app, _dir) = seeded_app().await;
-    for compute in compute_studio::emulator::bulk::generated_instances(emulator.emulator.config(), 300) {
+    for compute in
+        compute_studio::emulator::bulk::generated_instances(emulator.emulator.config(), 300)
+    {
         emulator.emulator.insert_raw(compute);
     }
     app.sync.resync_now().await.unwrap();
@@ -264,12 +266,23 @@ async fn filters_sorting_and_paging_work_together_on_a_few_hundred_computes() {
     assert_eq!(names.len(), 10);
     assert!(names.iter().all(|n| n.starts_with("bench")));
     let expected: usize = (0..300).filter(|i| i % 3 == 0 && i % 4 == 1).count();
-    assert!(page.contains(&format!("of {expected}<")), "{expected} match");
+    assert!(
+        page.contains(&format!("of {expected}<")),
+        "{expected} match"
+    );
     assert!(page.contains("<option value=\"Stopped\" selected>"));
     assert!(page.contains("aria-sort=\"descending\""));
     // The next page keeps every filter.
-    assert!(page.contains("state=Stopped") && page.contains("size=Standard_DS3_v2") && page.contains("page=2"));
-    let created: Vec<&str> = page.split("<time datetime=\"").skip(1).map(|r| r.split('"').next().unwrap()).collect();
+    assert!(
+        page.contains("state=Stopped")
+            && page.contains("size=Standard_DS3_v2")
+            && page.contains("page=2")
+    );
+    let created: Vec<&str> = page
+        .split("<time datetime=\"")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap())
+        .collect();
     assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first");
 
     let (_, nothing) = app.get_text("/computes?owner=all&q=zzz-no-such").await;
