@@ -165,14 +165,58 @@ pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
         .await
 }
 
+/// The values with a non-zero count, in value order.
+fn counted(interner: &Interner, counts: &[usize]) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .filter_map(|(i, n)| Some((interner.values[i].clone()?, *n)))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Owners with a count, by name, each with the name their rows carry.
+fn owner_choices(
+    view: &ListView,
+    of_kind: &BTreeMap<String, Entry>,
+    counts: &[usize],
+) -> Vec<(Option<String>, String, usize)> {
+    let mut names: Vec<Option<&str>> = vec![None; counts.len()];
+    for entry in of_kind.values() {
+        let slot = &mut names[entry.owner as usize];
+        if slot.is_none() {
+            *slot = entry.row.owner_name.as_deref();
+        }
+    }
+    let mut out: Vec<_> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| {
+            (
+                view.owners.values[i].clone(),
+                names[i].unwrap_or_default().to_string(),
+                *n,
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.1.to_lowercase()
+            .cmp(&b.1.to_lowercase())
+            .then(a.0.cmp(&b.0))
+    });
+    out
+}
+
 /// Name order is the map's own; any other key sorts stably with the name as tie-breaker.
 fn sort_rows(rows: &mut [&Arc<ComputeRow>], key: SortKey) {
-    let text = |value: &Option<String>| value.clone().unwrap_or_default().to_lowercase();
     match key {
         SortKey::Name => {}
         SortKey::State => rows.sort_by(|a, b| a.state.cmp(&b.state)),
-        SortKey::VmSize => rows.sort_by_cached_key(|r| text(&r.vm_size)),
-        SortKey::Owner => rows.sort_by_cached_key(|r| text(&r.owner_name)),
+        SortKey::VmSize => rows.sort_by(|a, b| a.vm_size.cmp(&b.vm_size)),
+        SortKey::Owner => rows.sort_by(|a, b| a.owner_name.cmp(&b.owner_name)),
         SortKey::Created => rows.sort_by(|a, b| a.created_on.cmp(&b.created_on)),
         SortKey::Region => rows.sort_by(|a, b| a.location.cmp(&b.location)),
     }
@@ -205,23 +249,70 @@ impl ComputeRow {
 }
 
 /// The list columns of every cached compute, in name order, also grouped by kind so that a
-/// tab's page and count cost nothing like a scan of the workspace.
+/// tab's page and count cost nothing like a scan of the workspace. Owners, states and sizes are
+/// interned as small numbers, so that filtering and counting the filter choices of a tab of
+/// 10,000 computes compares integers instead of hashing strings.
 #[derive(Default)]
 struct ListView {
     rows: BTreeMap<String, Arc<ComputeRow>>,
-    by_kind: HashMap<String, BTreeMap<String, Arc<ComputeRow>>>,
+    by_kind: HashMap<String, BTreeMap<String, Entry>>,
+    owners: Interner,
+    states: Interner,
+    sizes: Interner,
+}
+
+/// A row with its interned facet values.
+#[derive(Clone)]
+struct Entry {
+    row: Arc<ComputeRow>,
+    owner: u32,
+    state: u32,
+    size: u32,
+}
+
+/// Distinct values and their numbers; values are never forgotten (there are few of them).
+#[derive(Default)]
+struct Interner {
+    values: Vec<Option<String>>,
+    numbers: HashMap<Option<String>, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, value: Option<&str>) -> u32 {
+        if let Some(n) = self.numbers.get(&value.map(str::to_string)) {
+            return *n;
+        }
+        let n = self.values.len() as u32;
+        self.values.push(value.map(str::to_string));
+        self.numbers.insert(value.map(str::to_string), n);
+        n
+    }
+
+    /// The number of a value, if it was ever seen.
+    fn find(&self, value: Option<&str>) -> Option<u32> {
+        self.numbers.get(&value.map(str::to_string)).copied()
+    }
+
+    fn len(&self) -> usize {
+        self.values.len()
+    }
 }
 
 impl ListView {
     fn insert(&mut self, row: ComputeRow) {
         let key = name_key(&row.name);
         self.remove(&key);
-        let row = Arc::new(row);
+        let entry = Entry {
+            owner: self.owners.intern(row.owner_object_id.as_deref()),
+            state: self.states.intern(Some(&row.state)),
+            size: self.sizes.intern(row.vm_size.as_deref()),
+            row: Arc::new(row),
+        };
+        self.rows.insert(key.clone(), entry.row.clone());
         self.by_kind
-            .entry(row.kind.clone())
+            .entry(entry.row.kind.clone())
             .or_default()
-            .insert(key.clone(), row.clone());
-        self.rows.insert(key, row);
+            .insert(key, entry);
     }
 
     fn remove(&mut self, key: &str) {
@@ -339,7 +430,12 @@ impl ComputeStore {
             let Some(of_kind) = view.by_kind.get(kind) else {
                 return (Vec::new(), 0);
             };
-            let page = of_kind.values().skip(offset).take(limit).cloned().collect();
+            let page = of_kind
+                .values()
+                .skip(offset)
+                .take(limit)
+                .map(|e| e.row.clone())
+                .collect();
             (page, of_kind.len())
         })
     }
@@ -350,68 +446,59 @@ impl ComputeStore {
             let Some(of_kind) = view.by_kind.get(&query.kind) else {
                 return ListResult::default();
             };
+            // A filter value never seen matches nothing; `u32::MAX` is no value's number.
+            let wanted = |interner: &Interner, value: &Option<String>| {
+                value
+                    .as_deref()
+                    .map(|v| interner.find(Some(v)).unwrap_or(u32::MAX))
+            };
+            let owner = wanted(&view.owners, &query.owner);
+            let state = wanted(&view.states, &query.state);
+            let size = wanted(&view.sizes, &query.vm_size);
             let search = query.search.as_deref().map(str::to_ascii_lowercase);
-            let mut result = ListResult::default();
-            let mut owners: HashMap<Option<&str>, (String, usize)> = HashMap::new();
-            let mut states: BTreeMap<&str, usize> = BTreeMap::new();
-            let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut owner_counts = vec![0usize; view.owners.len()];
+            let mut state_counts = vec![0usize; view.states.len()];
+            let mut size_counts = vec![0usize; view.sizes.len()];
             let mut matching = Vec::new();
-            for (key, row) in of_kind {
-                let name_ok = search.as_deref().is_none_or(|s| key.contains(s));
-                let owner_ok = query
-                    .owner
-                    .as_deref()
-                    .is_none_or(|o| row.owner_object_id.as_deref() == Some(o));
-                let state_ok = query.state.as_deref().is_none_or(|s| row.state == s);
-                let size_ok = query
-                    .vm_size
-                    .as_deref()
-                    .is_none_or(|v| row.vm_size.as_deref() == Some(v));
-                if name_ok && state_ok && size_ok {
-                    let entry = owners
-                        .entry(row.owner_object_id.as_deref())
-                        .or_insert_with(|| (row.owner_name.clone().unwrap_or_default(), 0));
-                    entry.1 += 1;
+            for (key, entry) in of_kind {
+                if search.as_deref().is_some_and(|s| !key.contains(s)) {
+                    continue;
                 }
-                if name_ok && owner_ok && size_ok {
-                    *states.entry(row.state.as_str()).or_default() += 1;
+                let owner_ok = owner.is_none_or(|o| entry.owner == o);
+                let state_ok = state.is_none_or(|s| entry.state == s);
+                let size_ok = size.is_none_or(|v| entry.size == v);
+                // Each choice counts what it would give with the other filters kept.
+                if state_ok && size_ok {
+                    owner_counts[entry.owner as usize] += 1;
                 }
-                if name_ok && owner_ok && state_ok {
-                    if let Some(size) = row.vm_size.as_deref() {
-                        *sizes.entry(size).or_default() += 1;
-                    }
+                if owner_ok && size_ok {
+                    state_counts[entry.state as usize] += 1;
+                }
+                if owner_ok && state_ok {
+                    size_counts[entry.size as usize] += 1;
                     if size_ok {
-                        matching.push(row);
+                        matching.push(&entry.row);
                     }
                 }
             }
-            result.total = matching.len();
+            let total = matching.len();
             sort_rows(&mut matching, query.sort);
             if query.descending {
                 matching.reverse();
             }
-            result.rows = matching
+            let rows = matching
                 .into_iter()
                 .skip(query.offset)
                 .take(query.limit)
                 .cloned()
                 .collect();
-            let mut owners: Vec<_> = owners
-                .into_iter()
-                .map(|(id, (name, n))| (id.map(str::to_string), name, n))
-                .collect();
-            owners.sort_by(|a, b| {
-                a.1.to_lowercase()
-                    .cmp(&b.1.to_lowercase())
-                    .then(a.0.cmp(&b.0))
-            });
-            result.owners = owners;
-            result.states = states
-                .into_iter()
-                .map(|(s, n)| (s.to_string(), n))
-                .collect();
-            result.vm_sizes = sizes.into_iter().map(|(s, n)| (s.to_string(), n)).collect();
-            result
+            ListResult {
+                rows,
+                total,
+                owners: owner_choices(view, of_kind, &owner_counts),
+                states: counted(&view.states, &state_counts),
+                vm_sizes: counted(&view.sizes, &size_counts),
+            }
         })
     }
 
