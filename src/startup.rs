@@ -104,10 +104,10 @@ impl Application {
                     .serve(SocketAddr::from(([127, 0, 0, 1], 0)))
                     .await
                     .context("the built-in emulator could not start")?;
-                (
-                    emulator_target(&http, &running.base_url, running.emulator.config())?,
-                    Some(running),
-                )
+                let mut target =
+                    emulator_target(&http, &running.base_url, running.emulator.config())?;
+                target.demo_pages_mounted = true;
+                (target, Some(running))
             }
             (Mode::Azure(azure), _) => (azure_target(azure)?, None),
         };
@@ -176,6 +176,10 @@ impl Application {
             ),
             &session_settings,
         );
+        let router = match &emulator {
+            Some(running) => router.nest(DEMO_SIGN_IN_PREFIX, running.emulator.sign_in_router()),
+            None => router,
+        };
         Ok(Self {
             listener,
             router,
@@ -236,7 +240,12 @@ struct Target {
     tokens: Arc<dyn TokenSource>,
     /// In demo mode the emulator also plays Entra: its base URL and tenant.
     demo_sign_in: Option<(String, String)>,
+    /// The in-process emulator's sign-in pages are mounted under `DEMO_SIGN_IN_PREFIX`.
+    demo_pages_mounted: bool,
 }
+
+/// Where the dashboard serves the in-process emulator's sign-in pages to browsers.
+pub const DEMO_SIGN_IN_PREFIX: &str = "/_demo-entra";
 
 /// Sign-in against the configured app registration, or the emulator's Entra in demo mode.
 async fn build_auth(
@@ -254,6 +263,7 @@ async fn build_auth(
             client_id: registration.client_id.clone(),
             client_secret: registration.client_secret.clone(),
             redirect_url,
+            browser_authority: None,
         },
         (None, Some((base_url, tenant_id))) => SignInSettings {
             authority: base_url.clone(),
@@ -262,6 +272,11 @@ async fn build_auth(
             // The emulator accepts any secret; a fresh one per run is stored nowhere.
             client_secret: uuid::Uuid::new_v4().to_string(),
             redirect_url,
+            // The in-process emulator listens on loopback, which a browser on another machine
+            // (or outside a container) cannot reach: its pages are also served by the dashboard.
+            browser_authority: target
+                .demo_pages_mounted
+                .then(|| format!("{public_url}{DEMO_SIGN_IN_PREFIX}")),
         },
         (None, None) => anyhow::bail!("no sign-in registration is configured"),
     };
@@ -329,6 +344,7 @@ fn emulator_target(
         },
         tokens: Arc::new(tokens),
         demo_sign_in: Some((base_url.to_string(), config.tenant_id.clone())),
+        demo_pages_mounted: false,
     })
 }
 
@@ -368,5 +384,6 @@ fn azure_target(azure: &AzureSettings) -> anyhow::Result<Target> {
         },
         tokens: Arc::new(AzureIdentitySource::new(credential, &arm_resource)),
         demo_sign_in: None,
+        demo_pages_mounted: false,
     })
 }

@@ -74,6 +74,11 @@ impl Emulator {
         }
     }
 
+    /// The browser-facing sign-in pages alone (see `routes::sign_in_router`).
+    pub fn sign_in_router(&self) -> axum::Router {
+        routes::sign_in_router(self.clone())
+    }
+
     /// Every route, with the state applied.
     pub fn router(&self) -> axum::Router {
         routes::router(self.clone())

@@ -375,8 +375,7 @@ pub async fn authorize_page(
         .collect();
     let body = format!(
         "<h1>Pick an account</h1><p>This is Compute Studio's built-in stand-in for Microsoft Entra ID. Each demo person has one role.</p>\
-         <form method=\"post\" action=\"/{}/oauth2/v2.0/authorize\">{hidden}<ul class=\"accounts\">{accounts}</ul></form>",
-        escape(&tenant)
+         <form method=\"post\">{hidden}<ul class=\"accounts\">{accounts}</ul></form>"
     );
     Html(page("Sign in to the demo tenant", &body)).into_response()
 }
@@ -556,7 +555,7 @@ fn found(location: &str) -> Response {
 
 fn page(title: &str, body: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><link rel=\"stylesheet\" href=\"/_emulator/signin.css\"></head><body><main>{body}</main></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><link rel=\"stylesheet\" href=\"../../../_emulator/signin.css\"></head><body><main>{body}</main></body></html>",
         escape(title)
     )
 }

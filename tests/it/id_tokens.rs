@@ -19,6 +19,7 @@ async fn sign_in_client() -> (compute_studio::emulator::RunningEmulator, SignIn)
         client_id: CLIENT_ID.into(),
         client_secret: "not-used-here".into(),
         redirect_url: "http://127.0.0.1:1/auth/callback".into(),
+        browser_authority: None,
     };
     (emulator, SignIn::new(settings, reqwest::Client::new()))
 }

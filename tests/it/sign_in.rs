@@ -184,3 +184,71 @@ async fn signing_out_ends_the_session() {
         "signed out: back to sign-in"
     );
 }
+
+/// The default demo: the in-process emulator listens on loopback, so its sign-in pages are also
+/// served under the dashboard's own address, where any browser that reaches the dashboard can go.
+#[tokio::test]
+async fn the_demo_sign_in_pages_are_served_under_the_dashboards_address() {
+    use compute_studio::startup::{Application, Overrides};
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = crate::helpers::settings(&crate::helpers::database_url(&dir));
+    settings.mode = compute_studio::config::Mode::Demo {
+        pace: compute_studio::config::EmulatorPace::Fast,
+        activity: None,
+        extra_instances: 0,
+        emulator_url: None,
+    };
+    let app = Application::build_with(settings, Overrides::default())
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let client = browser();
+
+    let login = client
+        .get(format!("{base}/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(&login);
+    assert!(
+        authorize.starts_with(&format!("{base}/_demo-entra/")),
+        "{authorize}"
+    );
+    let picker = client.get(&authorize).send().await.unwrap();
+    assert_eq!(picker.status(), 200);
+    let page = picker.text().await.unwrap();
+    assert!(page.contains("Pick an account") && page.contains("../../../_emulator/signin.css"));
+    let css = client
+        .get(format!("{base}/_demo-entra/_emulator/signin.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+
+    let hinted = client
+        .get(format!(
+            "{authorize}&prompt=none&login_hint={}",
+            crate::helpers::urlencode(DEMO_USERS[0].email)
+        ))
+        .send()
+        .await
+        .unwrap();
+    let callback = location(&hinted);
+    let done = client.get(callback).send().await.unwrap();
+    assert_eq!(done.status(), 303);
+    let list = client.get(format!("{base}/computes")).send().await.unwrap();
+    assert_eq!(list.status(), 200);
+    // The dashboard does not expose the emulator's ARM API, only its sign-in pages.
+    let arm = client
+        .get(format!("{base}/_demo-entra/subscriptions/x/providers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(arm.status(), 404);
+    let _ = stop.send(());
+    let _ = server.await;
+}

@@ -40,6 +40,24 @@ pub fn router(emulator: Emulator) -> Router {
         .with_state(emulator)
 }
 
+/// Only the browser-facing sign-in pages (discovery, keys, authorize, logout), for a dashboard
+/// that serves them under its own address in demo mode.
+pub fn sign_in_router(emulator: Emulator) -> Router {
+    Router::new()
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(signin::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(signin::keys))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(signin::authorize_page).post(signin::authorize_choice),
+        )
+        .route("/{tenant}/oauth2/v2.0/logout", get(signin::logout))
+        .route("/_emulator/signin.css", get(signin::stylesheet))
+        .with_state(emulator)
+}
+
 /// Remembers every request so tests can check that a client did not send something twice.
 async fn record_request(
     State(emulator): State<Emulator>,

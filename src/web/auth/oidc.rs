@@ -29,6 +29,9 @@ pub struct SignInSettings {
     pub client_secret: String,
     /// Absolute URL of `/auth/callback`.
     pub redirect_url: String,
+    /// Where browsers reach the authority, when that differs from where the server does (the
+    /// demo mounts the emulator's sign-in pages under the dashboard's own address).
+    pub browser_authority: Option<String>,
 }
 
 impl std::fmt::Debug for SignInSettings {
@@ -277,10 +280,18 @@ impl SignIn {
     async fn client(&self) -> Result<EntraClient, SignInError> {
         let metadata = self.metadata().await?;
         let bad = |e: url::ParseError| SignInError::Provider(e.to_string());
+        let authorize = match &self.settings.browser_authority {
+            Some(browser) => metadata.authorization_endpoint.replacen(
+                self.settings.authority.trim_end_matches('/'),
+                browser.trim_end_matches('/'),
+                1,
+            ),
+            None => metadata.authorization_endpoint.clone(),
+        };
         Ok(
             oauth2::Client::new(ClientId::new(self.settings.client_id.clone()))
                 .set_client_secret(ClientSecret::new(self.settings.client_secret.clone()))
-                .set_auth_uri(AuthUrl::new(metadata.authorization_endpoint.clone()).map_err(bad)?)
+                .set_auth_uri(AuthUrl::new(authorize).map_err(bad)?)
                 .set_token_uri(TokenUrl::new(metadata.token_endpoint.clone()).map_err(bad)?)
                 .set_redirect_uri(
                     RedirectUrl::new(self.settings.redirect_url.clone()).map_err(bad)?,
