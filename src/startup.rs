@@ -145,7 +145,7 @@ impl Application {
         // Known only now when the port was chosen by the system (tests listen on port 0).
         let public_url = match &settings.public_url {
             Some(url) => url.as_str().trim_end_matches('/').to_string(),
-            None => format!("http://{}", listener.local_addr()?),
+            None => default_public_url(listener.local_addr()?),
         };
         let auth = build_auth(&settings, &target, &public_url, http.clone(), &db).await?;
         let sessions = tower_sessions_sqlx_store::SqliteStore::new(db.clone());
@@ -230,6 +230,16 @@ impl Application {
         }
         drop(self.emulator);
         served
+    }
+}
+
+/// Without --public-url: the listen address, with `localhost` for "every interface" (a browser
+/// cannot go to 0.0.0.0).
+fn default_public_url(local: SocketAddr) -> String {
+    if local.ip().is_unspecified() {
+        format!("http://localhost:{}", local.port())
+    } else {
+        format!("http://{local}")
     }
 }
 
