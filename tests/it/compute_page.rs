@@ -4,16 +4,14 @@ use std::time::Duration;
 
 use compute_studio::emulator::demo::DEMO_USERS;
 
-use crate::helpers::{TestApp, arm_client, database_url, demo_emulator, eventually, instance_body};
+use crate::helpers::{TestApp, arm_client, demo_app, eventually, instance_body};
 
 async fn seeded_app() -> (
     compute_studio::emulator::RunningEmulator,
     TestApp,
     tempfile::TempDir,
 ) {
-    let emulator = demo_emulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(&emulator, &database_url(&dir)).await;
+    let (emulator, app, dir) = demo_app().await;
     app.sync.resync_now().await.expect("the first resync works");
     // A contributor's list shows everyone's compute by default.
     app.sign_in_as("contributor").await;

@@ -30,6 +30,14 @@ pub async fn demo_emulator() -> RunningEmulator {
     spawn_emulator(config).await
 }
 
+/// The demo workspace's emulator, an app on a fresh database, and the directory holding it.
+pub async fn demo_app() -> (RunningEmulator, TestApp, tempfile::TempDir) {
+    let emulator = demo_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(&emulator, &database_url(&dir)).await;
+    (emulator, app, dir)
+}
+
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 4,

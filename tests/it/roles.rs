@@ -4,24 +4,13 @@
 use compute_studio::emulator::demo::DEMO_USERS;
 use compute_studio::store;
 
-use crate::helpers::{TestApp, database_url, demo_emulator};
-
-async fn app() -> (
-    compute_studio::emulator::RunningEmulator,
-    TestApp,
-    tempfile::TempDir,
-) {
-    let emulator = demo_emulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(&emulator, &database_url(&dir)).await;
-    (emulator, app, dir)
-}
+use crate::helpers::demo_app;
 
 const ROLES: [&str; 4] = ["reader", "member", "contributor", "admin"];
 
 #[tokio::test]
 async fn every_route_for_every_role() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     // Somebody else, whose role the state-changing admin route would try to change.
     let other = DEMO_USERS.iter().find(|u| u.role == "reader").unwrap();
     app.sign_in_user(other, "/computes").await;
@@ -85,7 +74,7 @@ async fn every_route_for_every_role() {
 
 #[tokio::test]
 async fn an_override_takes_effect_at_the_next_request() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     let reader = DEMO_USERS.iter().find(|u| u.role == "reader").unwrap();
     let reader_app = app.another_browser();
     reader_app.sign_in_user(reader, "/computes").await;
@@ -133,7 +122,7 @@ async fn an_override_takes_effect_at_the_next_request() {
 
 #[tokio::test]
 async fn the_audit_log_records_actions_and_exports_them() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     app.sign_in_as("admin").await;
     app.post_form("/computes/refresh", &[("tab", "instances")])
         .await;
@@ -163,7 +152,7 @@ async fn the_audit_log_records_actions_and_exports_them() {
 
 #[tokio::test]
 async fn a_member_sees_their_own_instances_first_and_all_in_one_click() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     app.sync.resync_now().await.unwrap();
     let member = app.sign_in_as("member").await;
 

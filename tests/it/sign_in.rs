@@ -1,22 +1,11 @@
 //! Sign-in through the emulator's Entra over real HTTP, sessions, CSRF, and open redirects.
 
-use crate::helpers::{TestApp, browser, database_url, demo_emulator, location};
+use crate::helpers::{browser, demo_app, location};
 use compute_studio::emulator::demo::DEMO_USERS;
-
-async fn app() -> (
-    compute_studio::emulator::RunningEmulator,
-    TestApp,
-    tempfile::TempDir,
-) {
-    let emulator = demo_emulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(&emulator, &database_url(&dir)).await;
-    (emulator, app, dir)
-}
 
 #[tokio::test]
 async fn a_visitor_signs_in_and_returns_to_the_page_they_wanted() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
 
     let first = app.get("/computes?tab=clusters").await;
     assert_eq!(first.status(), 303);
@@ -51,7 +40,7 @@ async fn a_visitor_signs_in_and_returns_to_the_page_they_wanted() {
 
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_lax() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     let login = app.get("/auth/login").await;
     let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("compute_studio_session="), "{cookie}");
@@ -64,7 +53,7 @@ async fn the_session_cookie_is_http_only_and_lax() {
 
 #[tokio::test]
 async fn the_session_id_changes_at_sign_in() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     let before = app.get("/auth/login").await.headers()["set-cookie"]
         .to_str()
         .unwrap()
@@ -88,7 +77,7 @@ async fn the_session_id_changes_at_sign_in() {
 
 #[tokio::test]
 async fn only_local_paths_are_returned_to() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     for evil in [
         "https://evil.example/steal",
         "//evil.example",
@@ -101,7 +90,7 @@ async fn only_local_paths_are_returned_to() {
 
 #[tokio::test]
 async fn a_callback_that_was_not_started_here_is_refused() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     let (status, page) = app.get_text("/auth/callback?code=abc&state=xyz").await;
     assert_eq!(status, 400);
     assert!(page.contains("not started here"));
@@ -116,7 +105,7 @@ async fn a_callback_that_was_not_started_here_is_refused() {
 
 #[tokio::test]
 async fn an_htmx_request_without_a_session_is_sent_to_sign_in() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     let response = app
         .client
         .get(format!("{}/computes/anything/row", app.base_url))
@@ -135,7 +124,7 @@ async fn an_htmx_request_without_a_session_is_sent_to_sign_in() {
 
 #[tokio::test]
 async fn state_changes_without_the_csrf_token_are_refused_and_change_nothing() {
-    let (emulator, app, _dir) = app().await;
+    let (emulator, app, _dir) = demo_app().await;
     app.sign_in_as("admin").await;
     let lists_before = emulator.emulator.request_count("GET", "/computes");
     let url = format!("{}/computes/refresh", app.base_url);
@@ -173,7 +162,7 @@ async fn state_changes_without_the_csrf_token_are_refused_and_change_nothing() {
 
 #[tokio::test]
 async fn signing_out_ends_the_session() {
-    let (_emulator, app, _dir) = app().await;
+    let (_emulator, app, _dir) = demo_app().await;
     app.sign_in_as("member").await;
     let out = app.post_form("/auth/logout", &[]).await;
     assert_eq!(out.status(), 303);

@@ -21,17 +21,7 @@ pub fn router(emulator: Emulator) -> Router {
     Router::new()
         .route("/_emulator/health", get(|| async { "ok" }))
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
-        .route(
-            "/{tenant}/v2.0/.well-known/openid-configuration",
-            get(signin::openid_configuration),
-        )
-        .route("/{tenant}/discovery/v2.0/keys", get(signin::keys))
-        .route(
-            "/{tenant}/oauth2/v2.0/authorize",
-            get(signin::authorize_page).post(signin::authorize_choice),
-        )
-        .route("/{tenant}/oauth2/v2.0/logout", get(signin::logout))
-        .route("/_emulator/signin.css", get(signin::stylesheet))
+        .merge(sign_in_pages())
         .fallback(arm::arm_entry)
         .layer(middleware::from_fn_with_state(
             emulator.clone(),
@@ -43,6 +33,10 @@ pub fn router(emulator: Emulator) -> Router {
 /// Only the browser-facing sign-in pages (discovery, keys, authorize, logout), for a dashboard
 /// that serves them under its own address in demo mode.
 pub fn sign_in_router(emulator: Emulator) -> Router {
+    sign_in_pages().with_state(emulator)
+}
+
+fn sign_in_pages() -> Router<Emulator> {
     Router::new()
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
@@ -55,7 +49,6 @@ pub fn sign_in_router(emulator: Emulator) -> Router {
         )
         .route("/{tenant}/oauth2/v2.0/logout", get(signin::logout))
         .route("/_emulator/signin.css", get(signin::stylesheet))
-        .with_state(emulator)
 }
 
 /// Remembers every request so tests can check that a client did not send something twice.
