@@ -180,11 +180,11 @@ fn counted(interner: &Interner, counts: &[usize]) -> Vec<(String, usize)> {
 /// Owners with a count, by name, each with the name their rows carry.
 fn owner_choices(
     view: &ListView,
-    of_kind: &BTreeMap<String, Entry>,
+    of_kind: &[Entry],
     counts: &[usize],
 ) -> Vec<(Option<String>, String, usize)> {
     let mut names: Vec<Option<&str>> = vec![None; counts.len()];
-    for entry in of_kind.values() {
+    for entry in of_kind {
         let slot = &mut names[entry.owner as usize];
         if slot.is_none() {
             *slot = entry.row.owner_name.as_deref();
@@ -208,18 +208,6 @@ fn owner_choices(
             .then(a.0.cmp(&b.0))
     });
     out
-}
-
-/// Name order is the map's own; any other key sorts stably with the name as tie-breaker.
-fn sort_rows(rows: &mut [&Arc<ComputeRow>], key: SortKey) {
-    match key {
-        SortKey::Name => {}
-        SortKey::State => rows.sort_by(|a, b| a.state.cmp(&b.state)),
-        SortKey::VmSize => rows.sort_by(|a, b| a.vm_size.cmp(&b.vm_size)),
-        SortKey::Owner => rows.sort_by(|a, b| a.owner_name.cmp(&b.owner_name)),
-        SortKey::Created => rows.sort_by(|a, b| a.created_on.cmp(&b.created_on)),
-        SortKey::Region => rows.sort_by(|a, b| a.location.cmp(&b.location)),
-    }
 }
 
 async fn load_rows(db: &SqlitePool) -> sqlx::Result<Vec<ComputeRow>> {
@@ -255,16 +243,66 @@ impl ComputeRow {
 #[derive(Default)]
 struct ListView {
     rows: BTreeMap<String, Arc<ComputeRow>>,
-    by_kind: HashMap<String, BTreeMap<String, Entry>>,
+    by_kind: HashMap<String, KindIndex>,
     owners: Interner,
     states: Interner,
     sizes: Interner,
 }
 
-/// A row with its interned facet values.
+/// The computes of one kind: ordered for updates, and as one contiguous array in name order
+/// (rebuilt on the first read after a change) because scanning 10,000 entries of a tree costs
+/// more than building the array once.
+#[derive(Default)]
+struct KindIndex {
+    entries: BTreeMap<String, Entry>,
+    in_order: std::sync::Mutex<Option<Arc<Vec<Entry>>>>,
+}
+
+impl KindIndex {
+    fn in_order(&self) -> Arc<Vec<Entry>> {
+        let mut cached = self.in_order.lock().unwrap_or_else(|p| p.into_inner());
+        cached
+            .get_or_insert_with(|| Arc::new(ranked(self.entries.values().cloned().collect())))
+            .clone()
+    }
+
+    fn changed(&mut self) {
+        *self.in_order.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// Each entry's place in every sort order, computed once per change so that a request sorts
+/// by comparing integers.
+fn ranked(mut entries: Vec<Entry>) -> Vec<Entry> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    for key in SortKey::RANKED {
+        // Stable: equal values stay in name order, the entries' own order.
+        order.sort_by(|a, b| compare_rows(&entries[*a].row, &entries[*b].row, key));
+        for (rank, index) in order.iter().enumerate() {
+            entries[*index].ranks[key.rank_slot()] = rank as u32;
+        }
+        order.sort_unstable();
+    }
+    entries
+}
+
+fn compare_rows(a: &ComputeRow, b: &ComputeRow, key: SortKey) -> std::cmp::Ordering {
+    match key {
+        SortKey::Name => std::cmp::Ordering::Equal,
+        SortKey::State => a.state.cmp(&b.state),
+        SortKey::VmSize => a.vm_size.cmp(&b.vm_size),
+        SortKey::Owner => a.owner_name.cmp(&b.owner_name),
+        SortKey::Created => a.created_on.cmp(&b.created_on),
+        SortKey::Region => a.location.cmp(&b.location),
+    }
+}
+
+/// A row with its interned facet values and sort ranks.
 #[derive(Clone)]
 struct Entry {
+    key: Arc<str>,
     row: Arc<ComputeRow>,
+    ranks: [u32; 5],
     owner: u32,
     state: u32,
     size: u32,
@@ -303,23 +341,25 @@ impl ListView {
         let key = name_key(&row.name);
         self.remove(&key);
         let entry = Entry {
+            key: Arc::from(key.as_str()),
+            ranks: [0; 5],
             owner: self.owners.intern(row.owner_object_id.as_deref()),
             state: self.states.intern(Some(&row.state)),
             size: self.sizes.intern(row.vm_size.as_deref()),
             row: Arc::new(row),
         };
         self.rows.insert(key.clone(), entry.row.clone());
-        self.by_kind
-            .entry(entry.row.kind.clone())
-            .or_default()
-            .insert(key, entry);
+        let index = self.by_kind.entry(entry.row.kind.clone()).or_default();
+        index.entries.insert(key, entry);
+        index.changed();
     }
 
     fn remove(&mut self, key: &str) {
         if let Some(old) = self.rows.remove(key)
-            && let Some(of_kind) = self.by_kind.get_mut(&old.kind)
+            && let Some(index) = self.by_kind.get_mut(&old.kind)
         {
-            of_kind.remove(key);
+            index.entries.remove(key);
+            index.changed();
         }
     }
 }
@@ -349,6 +389,27 @@ pub enum SortKey {
     Owner,
     Created,
     Region,
+}
+
+impl SortKey {
+    /// The keys other than the name (which is the index's own order).
+    const RANKED: [SortKey; 5] = [
+        SortKey::State,
+        SortKey::VmSize,
+        SortKey::Owner,
+        SortKey::Created,
+        SortKey::Region,
+    ];
+
+    fn rank_slot(self) -> usize {
+        match self {
+            SortKey::Name | SortKey::State => 0,
+            SortKey::VmSize => 1,
+            SortKey::Owner => 2,
+            SortKey::Created => 3,
+            SortKey::Region => 4,
+        }
+    }
 }
 
 /// One page of matching rows, how many match, and the choices the filters offer (counted
@@ -427,25 +488,27 @@ impl ComputeStore {
     /// One page of one kind, in name order, and how many computes of that kind there are.
     pub fn page(&self, kind: &str, limit: usize, offset: usize) -> (Vec<Arc<ComputeRow>>, usize) {
         self.read_view(|view| {
-            let Some(of_kind) = view.by_kind.get(kind) else {
+            let Some(index) = view.by_kind.get(kind) else {
                 return (Vec::new(), 0);
             };
-            let page = of_kind
+            let page = index
+                .entries
                 .values()
                 .skip(offset)
                 .take(limit)
                 .map(|e| e.row.clone())
                 .collect();
-            (page, of_kind.len())
+            (page, index.entries.len())
         })
     }
 
     /// The rows of one kind that pass the filters, sorted and paged, with the filter choices.
     pub fn query(&self, query: &ListQuery) -> ListResult {
         self.read_view(|view| {
-            let Some(of_kind) = view.by_kind.get(&query.kind) else {
+            let Some(index) = view.by_kind.get(&query.kind) else {
                 return ListResult::default();
             };
+            let of_kind = index.in_order();
             // A filter value never seen matches nothing; `u32::MAX` is no value's number.
             let wanted = |interner: &Interner, value: &Option<String>| {
                 value
@@ -460,13 +523,17 @@ impl ComputeStore {
             let mut state_counts = vec![0usize; view.states.len()];
             let mut size_counts = vec![0usize; view.sizes.len()];
             let mut matching = Vec::new();
-            for (key, entry) in of_kind {
-                if search.as_deref().is_some_and(|s| !key.contains(s)) {
-                    continue;
-                }
+            for entry in of_kind.iter() {
                 let owner_ok = owner.is_none_or(|o| entry.owner == o);
                 let state_ok = state.is_none_or(|s| entry.state == s);
                 let size_ok = size.is_none_or(|v| entry.size == v);
+                // A row failing two filters counts for no choice: skip the costlier name test.
+                if u8::from(owner_ok) + u8::from(state_ok) + u8::from(size_ok) < 2 {
+                    continue;
+                }
+                if search.as_deref().is_some_and(|s| !entry.key.contains(s)) {
+                    continue;
+                }
                 // Each choice counts what it would give with the other filters kept.
                 if state_ok && size_ok {
                     owner_counts[entry.owner as usize] += 1;
@@ -477,12 +544,15 @@ impl ComputeStore {
                 if owner_ok && state_ok {
                     size_counts[entry.size as usize] += 1;
                     if size_ok {
-                        matching.push(&entry.row);
+                        matching.push(entry);
                     }
                 }
             }
             let total = matching.len();
-            sort_rows(&mut matching, query.sort);
+            if query.sort != SortKey::Name {
+                let slot = query.sort.rank_slot();
+                matching.sort_unstable_by_key(|entry| entry.ranks[slot]);
+            }
             if query.descending {
                 matching.reverse();
             }
@@ -490,12 +560,12 @@ impl ComputeStore {
                 .into_iter()
                 .skip(query.offset)
                 .take(query.limit)
-                .cloned()
+                .map(|entry| entry.row.clone())
                 .collect();
             ListResult {
                 rows,
                 total,
-                owners: owner_choices(view, of_kind, &owner_counts),
+                owners: owner_choices(view, &of_kind, &owner_counts),
                 states: counted(&view.states, &state_counts),
                 vm_sizes: counted(&view.sizes, &size_counts),
             }
@@ -511,7 +581,7 @@ impl ComputeStore {
         self.read_view(|view| {
             view.by_kind
                 .iter()
-                .map(|(kind, rows)| (kind.clone(), rows.len()))
+                .map(|(kind, index)| (kind.clone(), index.entries.len()))
                 .collect()
         })
     }
