@@ -28,7 +28,7 @@ use crate::emulator::{Emulator, EmulatorConfig, RunningEmulator, Timings};
 use crate::store;
 use crate::store::computes::ComputeStore;
 use crate::sync::{Sync, SyncConfig};
-use crate::web::auth::{Auth, RoleDirectory, SignIn, SignInSettings};
+use crate::web::auth::{Auth, People, RoleDirectory, SignIn, SignInSettings};
 use crate::web::{self, AppState, Chrome, SessionSettings, SessionStore};
 
 /// Knobs tests turn; the product uses the defaults.
@@ -299,7 +299,13 @@ async fn build_auth(
             Some(((u.object_id, u.tenant_id), role))
         })
         .collect();
+    let people = People::new(
+        store::users::names_by_object_id(db)
+            .await
+            .context("the people who signed in could not be read")?,
+    );
     Ok(Auth {
+        people,
         sign_in: SignIn::new(sign_in, http),
         roles: RoleDirectory::new(settings.role_map.clone(), settings.default_role, overrides),
     })

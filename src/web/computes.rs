@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
 
-use super::auth::{CurrentUser, audit};
+use super::auth::{CurrentUser, People, audit};
 use super::htmx::is_htmx;
 use super::{AppState, Chrome};
 use crate::domain::compute::{ComputeKind, is_transitional, state_label, state_tone};
@@ -381,7 +381,11 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
         offset,
         limit: view.page_size,
     });
-    let rows: Vec<RowView> = result.rows.iter().map(|row| row_view(row)).collect();
+    let rows: Vec<RowView> = result
+        .rows
+        .iter()
+        .map(|row| row_view(row, &state.auth.people))
+        .collect();
     let tabs = Tab::ALL
         .into_iter()
         .filter(|t| *t != Tab::Other || count_of(ComputeKind::Other) > 0)
@@ -415,7 +419,15 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
     owners.extend(result.owners.iter().filter_map(|(id, name, n)| {
         let id = id.clone()?;
         Some(Choice {
-            label: owner_label(Some(name.as_str()).filter(|n| !n.is_empty()), Some(&id)),
+            label: owner_label(
+                state
+                    .auth
+                    .people
+                    .name_of(&id)
+                    .or(Some(name.clone()).filter(|n| !n.is_empty()))
+                    .as_deref(),
+                Some(&id),
+            ),
             selected: view.owner == OwnerChoice::Person(id.clone()),
             value: id,
             count: *n,
@@ -514,7 +526,7 @@ async fn row(
     match state.computes.row(&name) {
         Some(row) => Ok(Html(
             RowFragment {
-                row: row_view(&row),
+                row: row_view(&row, &state.auth.people),
             }
             .render()?,
         )
@@ -575,7 +587,7 @@ async fn refresh(
     Ok(Redirect::to(&format!("/computes?tab={}", tab.slug())).into_response())
 }
 
-fn row_view(row: &ComputeRow) -> RowView {
+fn row_view(row: &ComputeRow, people: &People) -> RowView {
     RowView {
         name: row.name.clone(),
         row_url: format!("/computes/{}/row", url_path_segment(&row.name)),
@@ -584,7 +596,14 @@ fn row_view(row: &ComputeRow) -> RowView {
         state: state_label(&row.state),
         kind_label: kind_label(row),
         vm_size: row.vm_size.clone().unwrap_or_default(),
-        owner: owner_label(row.owner_name.as_deref(), row.owner_object_id.as_deref()),
+        owner: owner_label(
+            row.owner_object_id
+                .as_deref()
+                .and_then(|id| people.name_of(id))
+                .as_deref()
+                .or(row.owner_name.as_deref()),
+            row.owner_object_id.as_deref(),
+        ),
         created: row
             .created_on
             .as_deref()

@@ -27,6 +27,33 @@ use crate::store::{self, audit::NewAuditEntry};
 pub struct Auth {
     pub sign_in: SignIn,
     pub roles: RoleDirectory,
+    pub people: People,
+}
+
+/// Display names of the people who have signed in, by object id: Azure names an instance's
+/// assigned user only by object id, and a name reads better than a GUID.
+#[derive(Default)]
+pub struct People(std::sync::RwLock<std::collections::HashMap<String, String>>);
+
+impl People {
+    pub fn new(names: impl IntoIterator<Item = (String, String)>) -> Self {
+        People(std::sync::RwLock::new(names.into_iter().collect()))
+    }
+
+    pub fn name_of(&self, object_id: &str) -> Option<String> {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(object_id)
+            .cloned()
+    }
+
+    pub fn remember(&self, object_id: &str, name: &str) {
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(object_id.to_string(), name.to_string());
+    }
 }
 
 pub fn router() -> Router<AppState> {
@@ -137,6 +164,7 @@ async fn callback(
         &now,
     )
     .await?;
+    state.auth.people.remember(&user.object_id, &user.name);
     let role = state.auth.roles.role_of(&user);
     audit(
         &state,
