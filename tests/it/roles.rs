@@ -172,7 +172,10 @@ async fn a_member_sees_their_own_instances_first_and_all_in_one_click() {
     assert!(mine.contains(member.email));
     // People who signed in are shown by name, not by Azure's object id or e-mail.
     assert!(
-        mine.contains(&format!("<option value=\"{}\">{} (", member.object_id, member.name)),
+        mine.contains(&format!(
+            "<option value=\"{}\">{} (",
+            member.object_id, member.name
+        )),
         "{mine}"
     );
     assert!(mine.contains(&format!("<td>{}</td>", member.name)));
