@@ -247,6 +247,8 @@ struct ListView {
     owners: Interner,
     states: Interner,
     sizes: Interner,
+    /// Bumped by every change, so that remembered query results know when they are stale.
+    generation: u64,
 }
 
 /// The computes of one kind: ordered for updates, and as one contiguous array in name order
@@ -352,6 +354,7 @@ impl ListView {
         let index = self.by_kind.entry(entry.row.kind.clone()).or_default();
         index.entries.insert(key, entry);
         index.changed();
+        self.generation += 1;
     }
 
     fn remove(&mut self, key: &str) {
@@ -360,12 +363,13 @@ impl ListView {
         {
             index.entries.remove(key);
             index.changed();
+            self.generation += 1;
         }
     }
 }
 
 /// Which rows of one kind a list page shows, and in what order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ListQuery {
     pub kind: String,
     /// Only computes of this owner (object id).
@@ -380,7 +384,7 @@ pub struct ListQuery {
     pub limit: usize,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum SortKey {
     #[default]
     Name,
@@ -427,7 +431,13 @@ pub struct ListResult {
 pub struct ComputeStore {
     db: SqlitePool,
     view: RwLock<ListView>,
+    /// Results of recent queries with the generation they were computed at: the list is read
+    /// far more often than it changes, and many people look at the same views.
+    remembered: std::sync::Mutex<HashMap<ListQuery, (u64, Arc<ListResult>)>>,
 }
+
+/// How many distinct query results are remembered before the memory starts afresh.
+const REMEMBERED_QUERIES: usize = 256;
 
 impl ComputeStore {
     /// Loads the list view from the database.
@@ -439,6 +449,7 @@ impl ComputeStore {
         Ok(Self {
             db,
             view: RwLock::new(view),
+            remembered: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -503,8 +514,29 @@ impl ComputeStore {
     }
 
     /// The rows of one kind that pass the filters, sorted and paged, with the filter choices.
-    pub fn query(&self, query: &ListQuery) -> ListResult {
+    pub fn query(&self, query: &ListQuery) -> Arc<ListResult> {
         self.read_view(|view| {
+            if let Some((generation, result)) = self.remembered().get(query)
+                && *generation == view.generation
+            {
+                return result.clone();
+            }
+            let result = Arc::new(Self::compute_query(view, query));
+            let mut memory = self.remembered();
+            if memory.len() >= REMEMBERED_QUERIES {
+                memory.clear();
+            }
+            memory.insert(query.clone(), (view.generation, result.clone()));
+            result
+        })
+    }
+
+    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<ListQuery, (u64, Arc<ListResult>)>> {
+        self.remembered.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn compute_query(view: &ListView, query: &ListQuery) -> ListResult {
+        {
             let Some(index) = view.by_kind.get(&query.kind) else {
                 return ListResult::default();
             };
@@ -569,7 +601,7 @@ impl ComputeStore {
                 states: counted(&view.states, &state_counts),
                 vm_sizes: counted(&view.sizes, &size_counts),
             }
-        })
+        }
     }
 
     pub fn row(&self, name: &str) -> Option<Arc<ComputeRow>> {
@@ -670,6 +702,13 @@ mod tests {
         );
         assert_eq!(store.count_by_kind()["cluster"], 1);
 
+        let stopped = ListQuery {
+            kind: "instance".into(),
+            state: Some("Stopping".into()),
+            limit: 10,
+            ..ListQuery::default()
+        };
+        assert_eq!(store.query(&stopped).total, 0);
         let t2 = crate::store::now();
         assert!(
             store
@@ -690,6 +729,11 @@ mod tests {
             "names are case-insensitive"
         );
         assert_eq!(store.names_in_states(&["Stopping"]), ["b-box"]);
+        assert_eq!(
+            store.query(&stopped).total,
+            1,
+            "a remembered result is not served after a change"
+        );
 
         store.remove("a-box").await.unwrap();
         assert_eq!(store.page("instance", 10, 0).1, 1);
