@@ -496,23 +496,6 @@ impl ComputeStore {
         Ok(())
     }
 
-    /// One page of one kind, in name order, and how many computes of that kind there are.
-    pub fn page(&self, kind: &str, limit: usize, offset: usize) -> (Vec<Arc<ComputeRow>>, usize) {
-        self.read_view(|view| {
-            let Some(index) = view.by_kind.get(kind) else {
-                return (Vec::new(), 0);
-            };
-            let page = index
-                .entries
-                .values()
-                .skip(offset)
-                .take(limit)
-                .map(|e| e.row.clone())
-                .collect();
-            (page, index.entries.len())
-        })
-    }
-
     /// The rows of one kind that pass the filters, sorted and paged, with the filter choices.
     pub fn query(&self, query: &ListQuery) -> Arc<ListResult> {
         self.read_view(|view| {
@@ -694,10 +677,19 @@ mod tests {
             )
             .await
             .unwrap();
-        let (page, total) = store.page("instance", 10, 0);
-        assert_eq!(total, 2);
+        let instances = ListQuery {
+            kind: "instance".into(),
+            limit: 10,
+            ..ListQuery::default()
+        };
+        let listed = store.query(&instances);
+        assert_eq!(listed.total, 2);
         assert_eq!(
-            page.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            listed
+                .rows
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
             ["a-box", "b-box"]
         );
         assert_eq!(store.count_by_kind()["cluster"], 1);
@@ -736,7 +728,7 @@ mod tests {
         );
 
         store.remove("a-box").await.unwrap();
-        assert_eq!(store.page("instance", 10, 0).1, 1);
+        assert_eq!(store.query(&instances).total, 1);
 
         // A fresh load from the database sees exactly what the view shows.
         let reloaded = ComputeStore::load(db).await.unwrap();

@@ -184,11 +184,3 @@ pub async fn for_compute(
     .fetch_all(db)
     .await
 }
-
-pub async fn unfinished_count(db: &SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "count!: i64" FROM operations WHERE ended_at IS NULL"#
-    )
-    .fetch_one(db)
-    .await
-}

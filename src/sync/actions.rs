@@ -135,8 +135,3 @@ impl Sync {
         }
     }
 }
-
-/// How long to wait before the next look at an operation that could not be read.
-pub(super) fn after_read_failure(config: &super::SyncConfig) -> Duration {
-    config.default_poll.max(config.min_poll)
-}

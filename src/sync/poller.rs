@@ -6,7 +6,6 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use super::actions::after_read_failure;
 use super::{Sync, clamp_poll};
 use crate::azure::{LroHandle, LroStatus, PollKind};
 use crate::store::{self, operations, operations::OperationRecord};
@@ -143,4 +142,9 @@ impl Sync {
         let wait = next - OffsetDateTime::now_utc();
         Duration::try_from(wait).unwrap_or(Duration::ZERO).min(idle)
     }
+}
+
+/// How long to wait before the next look at an operation that could not be read.
+fn after_read_failure(config: &super::SyncConfig) -> Duration {
+    config.default_poll.max(config.min_poll)
 }
