@@ -3,6 +3,15 @@
 //! Every rule lives here once and is called from the web forms, the handlers, the sync tasks
 //! and the emulator alike.
 
+pub mod accounts;
+pub mod arm_ids;
 pub mod compute;
+pub mod durations;
+pub mod field;
+pub mod identity;
+pub mod idle_shutdown;
 pub mod names;
+pub mod quota;
 pub mod roles;
+pub mod scale;
+pub mod setup_scripts;

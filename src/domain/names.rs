@@ -131,6 +131,77 @@ mod tests {
         }
     }
 
+    /// The create form's rule, edge by edge: every rule with a name on each side of it.
+    #[test]
+    fn studio_rule_table() {
+        use NameError::*;
+        let too_long = "a".repeat(25);
+        let longest = "a".repeat(24);
+        let cases: Vec<(&str, Result<(), NameError>)> = vec![
+            // length: 3 to 24
+            ("", Err(Empty)),
+            (
+                "a",
+                Err(Length {
+                    min: 3,
+                    max: 24,
+                    actual: 1,
+                }),
+            ),
+            (
+                "ab",
+                Err(Length {
+                    min: 3,
+                    max: 24,
+                    actual: 2,
+                }),
+            ),
+            ("abc", Ok(())),
+            (longest.as_str(), Ok(())),
+            (
+                too_long.as_str(),
+                Err(Length {
+                    min: 3,
+                    max: 24,
+                    actual: 25,
+                }),
+            ),
+            // first character
+            ("1abc", Err(FirstNotLetter)),
+            ("-abc", Err(FirstNotLetter)),
+            ("Abc", Ok(())),
+            ("zzz", Ok(())),
+            // characters
+            ("ab_c", Err(BadCharacter('_'))),
+            ("ab c", Err(BadCharacter(' '))),
+            ("ab.c", Err(BadCharacter('.'))),
+            ("abé", Err(BadCharacter('é'))),
+            ("ab\u{0}c", Err(BadCharacter('\u{0}'))),
+            ("ab😀c", Err(BadCharacter('😀'))),
+            ("a1b2c3", Ok(())),
+            ("ABC123", Ok(())),
+            // dashes: each followed later by a letter
+            ("cpu-", Err(DashWithoutLetterAfter)),
+            ("cpu--", Err(DashWithoutLetterAfter)),
+            ("cpu-a", Ok(())),
+            ("cpu--a", Ok(())),
+            ("cpu-1", Err(EndsWithDashDigits)),
+            ("cpu-12a", Ok(())),
+            ("ci-1-2", Err(EndsWithDashDigits)),
+            ("ci-1-2a", Ok(())),
+            ("ci-a-1", Err(EndsWithDashDigits)),
+            ("ci-dev-box", Ok(())),
+            ("a-b-c-d-e", Ok(())),
+            ("data-2024-q", Ok(())),
+            ("data-2024-", Err(DashWithoutLetterAfter)),
+            ("x-1y", Ok(())),
+        ];
+        assert!(cases.len() >= 30);
+        for (name, expected) in cases {
+            assert_eq!(check_studio_rule(name), expected, "{name:?}");
+        }
+    }
+
     #[test]
     fn studio_rule_also_wants_a_letter_after_each_dash() {
         assert_eq!(
