@@ -978,7 +978,10 @@ async fn raw_computes_of_unknown_types_are_listed_as_is() {
 
 #[tokio::test]
 async fn spec_examples_are_accepted() {
-    let env = Env::start().await;
+    // The examples name their subnet "test-subnet-resource-id": replay them as they are.
+    let mut config = EmulatorConfig::for_tests();
+    config.accept_placeholder_subnets = true;
+    let env = Env::start_with(config).await;
     // EX1212 createOrUpdate/ComputeInstance.json (vmSize adjusted: STANDARD_NC6 is retired).
     let instance = json!({
         "location": "eastus",
