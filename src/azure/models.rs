@@ -258,8 +258,15 @@ impl ResourceId {
         if segments.iter().any(|s| s.is_empty()) {
             return None;
         }
-        let [subscriptions, subscription_id, groups, resource_group, providers, namespace, rest @ ..] =
-            segments.as_slice()
+        let [
+            subscriptions,
+            subscription_id,
+            groups,
+            resource_group,
+            providers,
+            namespace,
+            rest @ ..,
+        ] = segments.as_slice()
         else {
             return None;
         };
@@ -598,7 +605,10 @@ mod tests {
     #[test]
     fn resource_group_is_read_from_any_id() {
         assert_eq!(resource_group_of(SUBNET), Some("net-rg"));
-        assert_eq!(resource_group_of("/subscriptions/x/resourcegroups/RG/x"), Some("RG"));
+        assert_eq!(
+            resource_group_of("/subscriptions/x/resourcegroups/RG/x"),
+            Some("RG")
+        );
         assert_eq!(resource_group_of("/subscriptions/x"), None);
     }
 
@@ -619,7 +629,11 @@ mod tests {
         .unwrap();
         assert_eq!(full.resource_group(), Some("net-rg"));
         assert_eq!(full.address_prefixes, ["10.0.0.0/16"]);
-        let prefixes: Vec<_> = full.subnets.iter().map(|s| s.address_prefix.as_deref()).collect();
+        let prefixes: Vec<_> = full
+            .subnets
+            .iter()
+            .map(|s| s.address_prefix.as_deref())
+            .collect();
         assert_eq!(prefixes, [Some("10.0.1.0/24"), Some("10.0.2.0/24"), None]);
 
         let bare: VirtualNetwork =
@@ -650,7 +664,10 @@ mod tests {
         assert_eq!(cluster.node_count, 5);
         assert_eq!(cluster.vm_size.as_deref(), Some("Standard_D4s_v3"));
         assert_eq!(cluster.kubernetes_version.as_deref(), Some("1.30.6"));
-        assert_eq!(cluster.fqdn.as_deref(), Some("k.private.westeurope.azmk8s.io"));
+        assert_eq!(
+            cluster.fqdn.as_deref(),
+            Some("k.private.westeurope.azmk8s.io")
+        );
         assert_eq!(cluster.power_state.as_deref(), Some("Running"));
 
         let bare: ManagedCluster = serde_json::from_value(json!({ "name": "bare" })).unwrap();

@@ -177,7 +177,11 @@ impl EmulatorConfig {
                     .iter()
                     .map(|i| i.resource_group.as_str()),
             )
-            .chain(self.managed_clusters.iter().map(|c| c.resource_group.as_str()));
+            .chain(
+                self.managed_clusters
+                    .iter()
+                    .map(|c| c.resource_group.as_str()),
+            );
         for group in seeded {
             if !groups.iter().any(|g| g.eq_ignore_ascii_case(group)) {
                 groups.push(group);

@@ -140,11 +140,15 @@ pub fn resolve_compute_identity(
     let mut identity = json!({ "type": kind.as_str() });
     if kind.has_system() {
         let kept = previous
-            .filter(|p| p["type"].as_str().and_then(IdentityType::parse).is_some_and(IdentityType::has_system))
+            .filter(|p| {
+                p["type"]
+                    .as_str()
+                    .and_then(IdentityType::parse)
+                    .is_some_and(IdentityType::has_system)
+            })
             .and_then(|p| p["principalId"].as_str())
             .map(str::to_string);
-        identity["principalId"] =
-            json!(kept.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()));
+        identity["principalId"] = json!(kept.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()));
         identity["tenantId"] = json!(config.tenant_id);
     }
     if kind.has_user() {
@@ -260,7 +264,10 @@ mod tests {
         for (sent, canonical) in [
             ("none", "None"),
             ("systemassigned", "SystemAssigned"),
-            ("SystemAssigned, UserAssigned", "SystemAssigned,UserAssigned"),
+            (
+                "SystemAssigned, UserAssigned",
+                "SystemAssigned,UserAssigned",
+            ),
         ] {
             let mut identity = json!({ "type": sent });
             if sent.contains("User") {
@@ -280,7 +287,8 @@ mod tests {
         let config = EmulatorConfig::for_tests();
         let seed = &config.user_assigned_identities[0];
         let id = first_identity_id(&config);
-        let sent = json!({ "type": "UserAssigned", "userAssignedIdentities": { id.to_lowercase(): {} } });
+        let sent =
+            json!({ "type": "UserAssigned", "userAssignedIdentities": { id.to_lowercase(): {} } });
         let resolved = resolve_compute_identity(&sent, None, &config).unwrap();
         assert_eq!(
             resolved["userAssignedIdentities"][&id],
@@ -291,10 +299,22 @@ mod tests {
         let unknown = id.replace(&seed.name, "ghost");
         for (identity, code) in [
             (json!({ "type": "UserAssigned" }), "BadRequest"),
-            (json!({ "type": "UserAssigned", "userAssignedIdentities": {} }), "BadRequest"),
-            (json!({ "type": "SystemAssigned", "userAssignedIdentities": { &id: {} } }), "BadRequest"),
-            (json!({ "type": "UserAssigned", "userAssignedIdentities": { "ghost": {} } }), "BadRequest"),
-            (json!({ "type": "UserAssigned", "userAssignedIdentities": { &unknown: {} } }), "FailedIdentityOperation"),
+            (
+                json!({ "type": "UserAssigned", "userAssignedIdentities": {} }),
+                "BadRequest",
+            ),
+            (
+                json!({ "type": "SystemAssigned", "userAssignedIdentities": { &id: {} } }),
+                "BadRequest",
+            ),
+            (
+                json!({ "type": "UserAssigned", "userAssignedIdentities": { "ghost": {} } }),
+                "BadRequest",
+            ),
+            (
+                json!({ "type": "UserAssigned", "userAssignedIdentities": { &unknown: {} } }),
+                "FailedIdentityOperation",
+            ),
         ] {
             let error = resolve_compute_identity(&identity, None, &config).expect_err("refused");
             assert_eq!(error.code, code, "{identity}");

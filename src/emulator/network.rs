@@ -229,7 +229,10 @@ fn find_virtual_network<'a>(
     config: &'a EmulatorConfig,
     id: &ResourceId,
 ) -> Option<&'a VirtualNetworkSeed> {
-    if !id.subscription_id.eq_ignore_ascii_case(&config.subscription_id) {
+    if !id
+        .subscription_id
+        .eq_ignore_ascii_case(&config.subscription_id)
+    {
         return None;
     }
     let name = id.name_at(0)?;
@@ -291,16 +294,31 @@ mod tests {
         let config = config();
         let known = subnet_id(&config, "ml-vnet", "training");
         let cases = [
-            ("not-an-id".to_string(), "LinkedInvalidPropertyId", "is invalid"),
+            (
+                "not-an-id".to_string(),
+                "LinkedInvalidPropertyId",
+                "is invalid",
+            ),
             (
                 known.replace("/subnets/training", ""),
                 "LinkedInvalidPropertyId",
                 "is invalid",
             ),
-            (known.replace("training", "nope"), "InvalidSubnet", "was not found"),
-            (known.replace("ml-vnet", "nope"), "InvalidSubnet", "was not found"),
             (
-                known.replace(&config.subscription_id, "11111111-2222-3333-4444-555555555555"),
+                known.replace("training", "nope"),
+                "InvalidSubnet",
+                "was not found",
+            ),
+            (
+                known.replace("ml-vnet", "nope"),
+                "InvalidSubnet",
+                "was not found",
+            ),
+            (
+                known.replace(
+                    &config.subscription_id,
+                    "11111111-2222-3333-4444-555555555555",
+                ),
                 "InvalidSubnet",
                 "was not found",
             ),

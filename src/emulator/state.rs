@@ -335,7 +335,10 @@ impl World {
         let Some(sent) = request.envelope.get("identity").filter(|v| !v.is_null()) else {
             return Ok(None);
         };
-        let previous = self.computes.get(key).and_then(|c| c.resource.get("identity"));
+        let previous = self
+            .computes
+            .get(key)
+            .and_then(|c| c.resource.get("identity"));
         resolve_compute_identity(sent, previous, &self.config).map(Some)
     }
 

@@ -108,9 +108,16 @@ mod tests {
     #[test]
     fn refusals_list_the_versions_of_the_provider_asked() {
         let network = "/subscriptions/s/providers/microsoft.network/virtualNetworks";
-        let message = check_api_version(Some("latest"), network).unwrap_err().message;
-        assert!(message.contains("2024-05-01") && !message.contains("2025-06-01"), "{message}");
-        let message = check_api_version(Some("latest"), COMPUTES).unwrap_err().message;
+        let message = check_api_version(Some("latest"), network)
+            .unwrap_err()
+            .message;
+        assert!(
+            message.contains("2024-05-01") && !message.contains("2025-06-01"),
+            "{message}"
+        );
+        let message = check_api_version(Some("latest"), COMPUTES)
+            .unwrap_err()
+            .message;
         assert!(message.contains("2025-06-01"), "{message}");
     }
 }

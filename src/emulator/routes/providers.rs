@@ -58,9 +58,12 @@ pub fn list(
         .into_iter()
         .filter(|item| resource_group.is_none_or(|group| is_in_group(item, group)))
         .collect();
-    paged_reply(request, SKIP_TOKEN, world.config.page_size, |offset, limit| {
-        slice_page(items, offset, limit)
-    })
+    paged_reply(
+        request,
+        SKIP_TOKEN,
+        world.config.page_size,
+        |offset, limit| slice_page(items, offset, limit),
+    )
 }
 
 fn is_in_group(item: &Value, group: &str) -> bool {
