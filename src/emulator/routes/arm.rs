@@ -1,6 +1,7 @@
 //! The ARM routes of the workspace's computes and of the region, with the checks ARM makes on
 //! every request (token, api-version, subscription/resource group/workspace) and the headers
-//! it adds to every response.
+//! it adds to every response. The other providers' lists (`providers`) are dispatched from here
+//! too, so they pass the same checks and suffer the same injected faults.
 
 use std::time::Instant;
 
