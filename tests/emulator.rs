@@ -3,11 +3,36 @@
 use std::time::Duration;
 
 use compute_studio::emulator::demo::DEMO_USERS;
-use compute_studio::emulator::{Emulator, EmulatorConfig, Fault, RunningEmulator, Seed};
+use compute_studio::emulator::{
+    Emulator, EmulatorConfig, Fault, RunningEmulator, SPEC_EXAMPLE_SUBNET_IDS, Seed,
+};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 const API: &str = "2025-06-01";
+const NETWORK_API: &str = "2024-05-01";
+const IDENTITY_API: &str = "2023-01-31";
+const AKS_API: &str = "2024-09-01";
+
+/// The three lists of other providers: path under the subscription, api-version, items seeded
+/// by `EmulatorConfig::for_tests()`.
+const PROVIDER_LISTS: [(&str, &str, usize); 3] = [
+    (
+        "/providers/Microsoft.Network/virtualNetworks",
+        NETWORK_API,
+        4,
+    ),
+    (
+        "/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+        IDENTITY_API,
+        2,
+    ),
+    (
+        "/providers/Microsoft.ContainerService/managedClusters",
+        AKS_API,
+        3,
+    ),
+];
 
 struct Env {
     running: RunningEmulator,
@@ -51,6 +76,48 @@ impl Env {
             "{}/subscriptions/{}/providers/Microsoft.MachineLearningServices/locations/{}{rest}",
             self.running.base_url, c.subscription_id, c.location
         )
+    }
+
+    /// `{base}/subscriptions/{sub}{rest}?api-version={api}`.
+    fn subscription_url(&self, rest: &str, api: &str) -> String {
+        let c = self.emulator().config();
+        format!(
+            "{}/subscriptions/{}{rest}?api-version={api}",
+            self.running.base_url, c.subscription_id
+        )
+    }
+
+    /// Every item of a paged list, following `nextLink`, and how many pages it took.
+    async fn list_all(&self, first: &str) -> (Vec<Value>, usize) {
+        let mut url = first.to_string();
+        let (mut items, mut pages) = (Vec::new(), 0);
+        loop {
+            let (status, body) = json_of(self.get(&url).await).await;
+            assert_eq!(status, StatusCode::OK, "{url}: {body}");
+            pages += 1;
+            items.extend(body["value"].as_array().expect("a value array").clone());
+            match body.get("nextLink").and_then(Value::as_str) {
+                Some(next) => url = next.to_string(),
+                None => return (items, pages),
+            }
+        }
+    }
+
+    /// The ARM id of a seeded subnet.
+    fn subnet_id(&self, vnet: &str, subnet: &str) -> String {
+        let c = self.emulator().config();
+        let seed = c
+            .virtual_networks
+            .iter()
+            .find(|v| v.name == vnet)
+            .expect("a seeded network");
+        seed.subnet_id(&c.subscription_id, subnet)
+    }
+
+    /// The ARM id of the first seeded user-assigned identity.
+    fn identity_id(&self) -> String {
+        let c = self.emulator().config();
+        c.user_assigned_identities[0].id(&c.subscription_id)
     }
 
     fn compute_url(&self, name: &str, rest: &str) -> String {
@@ -978,7 +1045,10 @@ async fn raw_computes_of_unknown_types_are_listed_as_is() {
 
 #[tokio::test]
 async fn spec_examples_are_accepted() {
-    let env = Env::start().await;
+    // The examples name their subnet "test-subnet-resource-id": replay them as they are.
+    let mut config = EmulatorConfig::for_tests();
+    config.accept_placeholder_subnets = true;
+    let env = Env::start_with(config).await;
     // EX1212 createOrUpdate/ComputeInstance.json (vmSize adjusted: STANDARD_NC6 is retired).
     let instance = json!({
         "location": "eastus",
@@ -1155,4 +1225,428 @@ async fn demo_activity_flips_instances_by_schedule() {
             Some("Schedule" | "IdleShutdown")
         )
     }));
+}
+
+// ----- other providers: virtual networks, user-assigned identities, AKS clusters ----------------
+
+#[tokio::test]
+async fn virtual_networks_are_listed_as_azure_lists_them() {
+    let env = Env::start().await;
+    let c = env.emulator().config().clone();
+    let url = env.subscription_url(PROVIDER_LISTS[0].0, NETWORK_API);
+    let response = env.get(&url).await;
+    assert!(header(&response, "x-ms-request-id").is_some());
+    assert!(header(&response, "x-ms-ratelimit-remaining-subscription-reads").is_some());
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.get("nextLink").is_none(),
+        "one page at the default size"
+    );
+    let vnets = body["value"].as_array().unwrap();
+    assert_eq!(vnets.len(), 4);
+    for vnet in vnets {
+        let name = vnet["name"].as_str().unwrap();
+        let id = vnet["id"].as_str().unwrap();
+        assert!(
+            id.starts_with(&format!(
+                "/subscriptions/{}/resourceGroups/",
+                c.subscription_id
+            )) && id.ends_with(&format!(
+                "/providers/Microsoft.Network/virtualNetworks/{name}"
+            )),
+            "{id}"
+        );
+        assert_eq!(vnet["type"], "Microsoft.Network/virtualNetworks");
+        assert!(vnet["etag"].as_str().unwrap().starts_with("W/\""));
+        assert_eq!(vnet["properties"]["provisioningState"], "Succeeded");
+        assert!(
+            !vnet["properties"]["addressSpace"]["addressPrefixes"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        let subnets = vnet["properties"]["subnets"].as_array().unwrap();
+        assert!((2..=3).contains(&subnets.len()), "{name}");
+        for subnet in subnets {
+            assert_eq!(
+                subnet["id"],
+                format!("{id}/subnets/{}", subnet["name"].as_str().unwrap())
+            );
+            assert_eq!(subnet["type"], "Microsoft.Network/virtualNetworks/subnets");
+            assert_eq!(subnet["properties"]["provisioningState"], "Succeeded");
+            assert!(subnet["properties"]["addressPrefix"].is_string());
+        }
+    }
+    let in_region = vnets.iter().filter(|v| v["location"] == c.location).count();
+    assert_eq!(
+        in_region, 3,
+        "and one elsewhere, for the dashboard to filter out"
+    );
+    let groups: std::collections::BTreeSet<&str> = vnets
+        .iter()
+        .filter(|v| v["location"] == c.location)
+        .filter_map(|v| v["id"].as_str()?.split('/').nth(4))
+        .collect();
+    assert_eq!(groups.len(), 2);
+    assert!(groups.contains(c.resource_group.as_str()));
+}
+
+#[tokio::test]
+async fn virtual_networks_are_listed_per_resource_group() {
+    let env = Env::start().await;
+    let c = env.emulator().config().clone();
+    let in_group = |group: &str| {
+        env.subscription_url(
+            &format!("/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks"),
+            NETWORK_API,
+        )
+    };
+    for (group, expected) in [
+        (c.resource_group.as_str(), 2),
+        ("NETWORK-HUB-RG", 2),
+        ("identities-rg", 0),
+    ] {
+        let (status, body) = json_of(env.get(&in_group(group)).await).await;
+        assert_eq!(status, StatusCode::OK, "{group}");
+        let vnets = body["value"].as_array().unwrap();
+        assert_eq!(vnets.len(), expected, "{group}");
+        assert!(vnets.iter().all(|v| {
+            v["id"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains(&format!("/resourcegroups/{}/", group.to_lowercase()))
+        }));
+    }
+    let (status, body) = json_of(env.get(&in_group("no-such-rg")).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&body), "ResourceGroupNotFound");
+}
+
+#[tokio::test]
+async fn identities_and_aks_clusters_are_listed_as_azure_lists_them() {
+    let env = Env::start().await;
+    let c = env.emulator().config().clone();
+    let (status, body) = json_of(
+        env.get(&env.subscription_url(PROVIDER_LISTS[1].0, IDENTITY_API))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let identities = body["value"].as_array().unwrap();
+    assert_eq!(identities.len(), 2);
+    for identity in identities {
+        assert_eq!(
+            identity["type"],
+            "Microsoft.ManagedIdentity/userAssignedIdentities"
+        );
+        assert_eq!(identity["location"], c.location);
+        assert!(identity["id"].as_str().unwrap().ends_with(&format!(
+            "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+            identity["name"].as_str().unwrap()
+        )));
+        assert_eq!(identity["properties"]["tenantId"], c.tenant_id);
+        for field in ["principalId", "clientId"] {
+            assert_eq!(identity["properties"][field].as_str().unwrap().len(), 36);
+        }
+    }
+
+    let (status, body) = json_of(
+        env.get(&env.subscription_url(PROVIDER_LISTS[2].0, AKS_API))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let clusters = body["value"].as_array().unwrap();
+    assert_eq!(clusters.len(), 3);
+    assert_eq!(
+        clusters
+            .iter()
+            .filter(|k| k["location"] == c.location)
+            .count(),
+        2
+    );
+    for cluster in clusters {
+        assert_eq!(
+            cluster["type"],
+            "Microsoft.ContainerService/ManagedClusters"
+        );
+        let p = &cluster["properties"];
+        assert_eq!(p["provisioningState"], "Succeeded");
+        assert!(p["powerState"]["code"].is_string());
+        assert_eq!(p["kubernetesVersion"], "1.30.6");
+        assert!(p["fqdn"].as_str().unwrap().ends_with(".azmk8s.io"));
+        let first_pool = &p["agentPoolProfiles"][0];
+        assert_eq!(first_pool["name"], "nodepool1");
+        assert_eq!(first_pool["count"], 3);
+        assert_eq!(first_pool["vmSize"], "Standard_D4s_v3");
+        assert_eq!(first_pool["mode"], "System");
+    }
+}
+
+#[tokio::test]
+async fn provider_lists_are_paged_with_skiptokens() {
+    let mut config = EmulatorConfig::for_tests();
+    config.page_size = 1;
+    let env = Env::start_with(config).await;
+    for (path, api, seeded) in PROVIDER_LISTS {
+        let first = env.subscription_url(path, api);
+        let (_, body) = json_of(env.get(&first).await).await;
+        let next = body["nextLink"].as_str().expect("a nextLink").to_string();
+        assert!(next.starts_with(&env.running.base_url), "{next}");
+        assert!(next.contains(&format!("api-version={api}")), "{next}");
+        assert!(next.contains("$skiptoken="), "{next}");
+
+        let (items, pages) = env.list_all(&first).await;
+        assert_eq!((items.len(), pages), (seeded, seeded), "{path}");
+        let ids: std::collections::BTreeSet<&str> =
+            items.iter().filter_map(|i| i["id"].as_str()).collect();
+        assert_eq!(ids.len(), seeded, "no item twice: {path}");
+
+        let (status, body) = json_of(env.get(&format!("{first}&$skiptoken=bogus!")).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("bogus!")
+        );
+    }
+}
+
+#[tokio::test]
+async fn provider_lists_make_the_checks_of_every_arm_request() {
+    let env = Env::start().await;
+    let c = env.emulator().config().clone();
+    for (path, api, _) in PROVIDER_LISTS {
+        let url = env.subscription_url(path, api);
+        let response = env.client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert!(header(&response, "www-authenticate").is_some());
+        let (_, body) = json_of(response).await;
+        assert_eq!(error_code(&body), "AuthenticationFailed");
+
+        let no_version = url.split('?').next().unwrap().to_string();
+        let (status, body) = json_of(env.get(&no_version).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(error_code(&body), "MissingApiVersionParameter");
+
+        let (status, body) =
+            json_of(env.get(&format!("{no_version}?api-version=2024-5-1")).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(error_code(&body), "InvalidApiVersionParameter");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(api) && !message.contains(API), "{message}");
+
+        let elsewhere = url.replace(&c.subscription_id, "99999999-0000-0000-0000-000000000000");
+        let (status, body) = json_of(env.get(&elsewhere).await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(error_code(&body), "SubscriptionNotFound");
+
+        let (status, body) = json_of(env.send(Method::POST, &url, None).await).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(error_code(&body), "MethodNotAllowed");
+
+        // Path literals are case-insensitive, as everywhere in ARM.
+        let (status, _) = json_of(
+            env.get(
+                &url.to_lowercase()
+                    .replace(&c.subscription_id.to_lowercase(), &c.subscription_id),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let unknown = env.subscription_url("/providers/Microsoft.Network/loadBalancers", NETWORK_API);
+    let (status, _) = json_of(env.get(&unknown).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn provider_lists_suffer_injected_faults() {
+    let env = Env::start().await;
+    let url = env.subscription_url(PROVIDER_LISTS[0].0, NETWORK_API);
+    env.emulator().inject(Fault::Throttle {
+        count: 1,
+        retry_after_secs: 3,
+    });
+    let response = env.get(&url).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&response, "retry-after").unwrap(), "3");
+    assert_eq!(env.get(&url).await.status(), StatusCode::OK);
+}
+
+fn with_subnet(mut body: Value, subnet: Value) -> Value {
+    body["properties"]["properties"]["subnet"] = subnet;
+    body
+}
+
+#[tokio::test]
+async fn computes_in_a_subnet_of_the_region_are_created() {
+    let env = Env::start().await;
+    let subnet = env.subnet_id("ml-vnet", "instances");
+    let body = with_subnet(instance_body("Standard_DS11_v2"), json!({ "id": subnet }));
+    let response = env.put_compute("vnet-box", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    env.wait(&response).await;
+    let (_, got) = env.get_compute("vnet-box").await;
+    assert_eq!(got["properties"]["properties"]["subnet"]["id"], subnet);
+
+    // ARM ids are case-insensitive: a subnet written in another case is the same subnet.
+    let shouted = env
+        .subnet_id("hub-vnet", "data-science")
+        .replace("resourceGroups", "resourcegroups")
+        .replace("hub-vnet", "HUB-VNET");
+    let body = with_subnet(
+        cluster_body("Standard_DS3_v2", 0, 2),
+        json!({ "id": shouted }),
+    );
+    let response = env.put_compute("vnet-cluster", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (_, got) = env.get_compute("vnet-cluster").await;
+    assert_eq!(got["properties"]["properties"]["subnet"]["id"], shouted);
+}
+
+#[tokio::test]
+async fn subnets_azure_would_refuse_are_refused() {
+    let env = Env::start().await;
+    let known = env.subnet_id("ml-vnet", "training");
+    let cases = [
+        (
+            "malformed",
+            known.replace("/subnets/training", ""),
+            "LinkedInvalidPropertyId",
+            "is invalid",
+        ),
+        (
+            "not a GUID subscription",
+            known.replace(&env.emulator().config().subscription_id, "my-subscription"),
+            "LinkedInvalidPropertyId",
+            "is invalid",
+        ),
+        (
+            "spec placeholder while the switch is off",
+            SPEC_EXAMPLE_SUBNET_IDS[0].to_string(),
+            "LinkedInvalidPropertyId",
+            "is invalid",
+        ),
+        (
+            "unknown subnet",
+            known.replace("training", "no-such-subnet"),
+            "InvalidSubnet",
+            "was not found",
+        ),
+        (
+            "unknown network",
+            known.replace("ml-vnet", "no-such-vnet"),
+            "InvalidSubnet",
+            "was not found",
+        ),
+        (
+            "other region",
+            env.subnet_id("hub-vnet-dr", "data-science"),
+            "InvalidSubnet",
+            "must be in the same region as the workspace (westeurope)",
+        ),
+    ];
+    for (case, id, code, rule) in cases {
+        for (kind, body) in [
+            ("instance", instance_body("Standard_DS11_v2")),
+            ("cluster", cluster_body("Standard_DS3_v2", 0, 2)),
+        ] {
+            let body = with_subnet(body, json!({ "id": id }));
+            let (status, error) = json_of(env.put_compute("refused-box", body).await).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{case} ({kind})");
+            assert_eq!(error_code(&error), code, "{case} ({kind})");
+            let message = error["error"]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("'{id}'")), "{case}: {message}");
+            assert!(message.contains(rule), "{case}: {message}");
+        }
+    }
+    let body = with_subnet(instance_body("Standard_DS11_v2"), json!(known));
+    let (status, _) = json_of(env.put_compute("refused-box", body).await).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a subnet is an object with an id"
+    );
+    let (status, _) = env.get_compute("refused-box").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was created");
+}
+
+fn with_identity(mut body: Value, identity: Value) -> Value {
+    body["identity"] = identity;
+    body
+}
+
+#[tokio::test]
+async fn cluster_identities_are_checked_and_completed() {
+    let env = Env::start().await;
+    let c = env.emulator().config().clone();
+    let seed = &c.user_assigned_identities[0];
+    let id = env.identity_id();
+    let cluster = || cluster_body("Standard_DS3_v2", 0, 2);
+
+    let body = with_identity(
+        cluster(),
+        json!({ "type": "userassigned", "userAssignedIdentities": { &id: {} } }),
+    );
+    let response = env.put_compute("uai-cluster", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (_, got) = env.get_compute("uai-cluster").await;
+    assert_eq!(got["identity"]["type"], "UserAssigned");
+    assert_eq!(
+        got["identity"]["userAssignedIdentities"][&id],
+        json!({ "principalId": seed.principal_id, "clientId": seed.client_id })
+    );
+
+    let body = with_identity(
+        cluster(),
+        json!({ "type": "SystemAssigned, UserAssigned", "userAssignedIdentities": { &id: {} } }),
+    );
+    let response = env.put_compute("both-cluster", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (_, got) = env.get_compute("both-cluster").await;
+    assert_eq!(got["identity"]["type"], "SystemAssigned,UserAssigned");
+    assert_eq!(got["identity"]["tenantId"], c.tenant_id);
+    assert!(got["identity"]["principalId"].is_string());
+
+    let unknown = id.replace(&seed.name, "ghost-identity");
+    let refused = [
+        (
+            json!({ "type": "UserAssigned", "userAssignedIdentities": { &unknown: {} } }),
+            "FailedIdentityOperation",
+            unknown.clone(),
+        ),
+        (
+            json!({ "type": "UserAssigned", "userAssignedIdentities": { "not-an-id": {} } }),
+            "BadRequest",
+            "not-an-id".to_string(),
+        ),
+        (
+            json!({ "type": "Everything" }),
+            "InvalidIdentityType",
+            "'Everything'".to_string(),
+        ),
+        (
+            json!({ "type": "UserAssigned", "userAssignedIdentities": {} }),
+            "BadRequest",
+            "at least one".to_string(),
+        ),
+        (
+            json!({ "type": "SystemAssigned", "userAssignedIdentities": { &id: {} } }),
+            "BadRequest",
+            "does not allow".to_string(),
+        ),
+    ];
+    for (identity, code, named) in refused {
+        let body = with_identity(cluster(), identity.clone());
+        let (status, error) = json_of(env.put_compute("refused-cluster", body).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{identity}");
+        assert_eq!(error_code(&error), code, "{identity}");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&named), "{message}");
+    }
 }

@@ -13,10 +13,24 @@ use url::Url;
 use super::error::ArmError;
 use super::lro::{LroHandle, LroStatus, PollKind};
 use super::models::{
-    ComputeResource, ErrorResponse, OperationStatus, Page, Usage, VmSize, VmSizeList,
+    ComputeResource, ErrorResponse, ManagedCluster, OperationStatus, Page, Usage,
+    UserAssignedIdentity, VirtualNetwork, VmSize, VmSizeList,
 };
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::token::CachedTokenSource;
+
+/// Each resource provider versions its API on its own; the configured api-version is Azure ML's.
+/// These are stable versions every public region serves, with the fields the dashboard reads.
+///
+/// Microsoft.Network: virtual networks and their subnets.
+pub const NETWORK_API_VERSION: &str = "2024-05-01";
+/// Microsoft.ManagedIdentity: user-assigned identities.
+pub const MANAGED_IDENTITY_API_VERSION: &str = "2023-01-31";
+/// Microsoft.ContainerService: AKS managed clusters.
+pub const CONTAINER_SERVICE_API_VERSION: &str = "2024-09-01";
+
+/// A paged list that never ends is a broken server, not a big subscription.
+const MAX_PAGES: usize = 10_000;
 
 /// Where the workspace lives in Azure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,12 +126,7 @@ impl ArmClient {
         let mut pages = 0;
         while let Some(url) = next.take() {
             pages += 1;
-            if pages > 10_000 {
-                return Err(ArmError::Decode {
-                    context: "the compute list".into(),
-                    detail: "more than 10,000 pages: the nextLink chain does not end".into(),
-                });
-            }
+            check_page_count(pages, "the compute list")?;
             let page: Page<Value> = self.get_json(&url, "the compute list").await?;
             for item in page.value {
                 match serde_json::from_value::<ComputeResource>(item.clone()) {
@@ -128,10 +137,7 @@ impl ArmClient {
                         .push(format!("{}: {e}", describe_item(&item))),
                 }
             }
-            next = page.next_link.filter(|link| !link.is_empty());
-            if let Some(link) = &next {
-                self.check_same_origin(link)?;
-            }
+            next = self.next_page(page.next_link)?;
         }
         Ok(listing)
     }
@@ -219,17 +225,63 @@ impl ArmClient {
 
     /// Core usages and limits in the workspace's region.
     pub async fn usages(&self) -> Result<Vec<Usage>, ArmError> {
-        let mut out = Vec::new();
-        let mut next = Some(self.location_url("usages"));
+        self.list_all(self.location_url("usages"), "the usages")
+            .await
+    }
+
+    /// Every virtual network of the subscription, with its subnets, in every region (the
+    /// caller keeps those of the workspace's region: a compute can only join those).
+    pub async fn virtual_networks(&self) -> Result<Vec<VirtualNetwork>, ArmError> {
+        let url =
+            self.subscription_list_url("Microsoft.Network/virtualNetworks", NETWORK_API_VERSION);
+        self.list_all(url, "the virtual networks").await
+    }
+
+    /// Every user-assigned managed identity of the subscription.
+    pub async fn user_assigned_identities(&self) -> Result<Vec<UserAssignedIdentity>, ArmError> {
+        let url = self.subscription_list_url(
+            "Microsoft.ManagedIdentity/userAssignedIdentities",
+            MANAGED_IDENTITY_API_VERSION,
+        );
+        self.list_all(url, "the user-assigned identities").await
+    }
+
+    /// Every AKS cluster of the subscription, in every region.
+    pub async fn managed_clusters(&self) -> Result<Vec<ManagedCluster>, ArmError> {
+        let url = self.subscription_list_url(
+            "Microsoft.ContainerService/managedClusters",
+            CONTAINER_SERVICE_API_VERSION,
+        );
+        self.list_all(url, "the AKS clusters").await
+    }
+
+    /// Every item of a paged list, following `nextLink` (to our own endpoint only) until Azure
+    /// gives none.
+    async fn list_all<T: DeserializeOwned>(
+        &self,
+        first_page: String,
+        context: &str,
+    ) -> Result<Vec<T>, ArmError> {
+        let mut items = Vec::new();
+        let mut next = Some(first_page);
+        let mut pages = 0;
         while let Some(url) = next.take() {
-            let page: Page<Usage> = self.get_json(&url, "the usages").await?;
-            out.extend(page.value);
-            next = page.next_link.filter(|link| !link.is_empty());
-            if let Some(link) = &next {
-                self.check_same_origin(link)?;
-            }
+            pages += 1;
+            check_page_count(pages, context)?;
+            let page: Page<T> = self.get_json(&url, context).await?;
+            items.extend(page.value);
+            next = self.next_page(page.next_link)?;
         }
-        Ok(out)
+        Ok(items)
+    }
+
+    /// The `nextLink` to follow, if any: an empty one ends the list like a missing one.
+    fn next_page(&self, next_link: Option<String>) -> Result<Option<String>, ArmError> {
+        let next = next_link.filter(|link| !link.is_empty());
+        if let Some(link) = &next {
+            self.check_same_origin(link)?;
+        }
+        Ok(next)
     }
 
     /// Ask once how a long-running operation is doing.
@@ -439,6 +491,14 @@ impl ArmClient {
         )
     }
 
+    /// A subscription-wide list of another provider, e.g. `Microsoft.Network/virtualNetworks`.
+    fn subscription_list_url(&self, provider_and_type: &str, api_version: &str) -> String {
+        format!(
+            "{}subscriptions/{}/providers/{provider_and_type}?api-version={api_version}",
+            self.endpoint, self.workspace.subscription_id
+        )
+    }
+
     /// Our bearer token goes only to the ARM endpoint we were configured with, whatever URL
     /// an answer points us to.
     fn check_same_origin(&self, link: &str) -> Result<(), ArmError> {
@@ -457,6 +517,16 @@ impl ArmClient {
         }
         Ok(())
     }
+}
+
+fn check_page_count(pages: usize, context: &str) -> Result<(), ArmError> {
+    if pages <= MAX_PAGES {
+        return Ok(());
+    }
+    Err(ArmError::Decode {
+        context: context.to_string(),
+        detail: format!("more than {MAX_PAGES} pages: the nextLink chain does not end"),
+    })
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8], context: &str) -> Result<T, ArmError> {

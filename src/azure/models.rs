@@ -231,3 +231,460 @@ impl ComputeResource {
         self.properties.as_ref()?.properties.as_ref()?.get(field)
     }
 }
+
+// ----- resource ids ---------------------------------------------------------------------------------
+
+/// A parsed ARM resource id of a resource in a resource group:
+/// `/subscriptions/{guid}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}[/{type}/{name}…]`.
+///
+/// ARM compares the literal segments, namespaces and types without regard to case, so the
+/// parser does too; names keep the case they were written in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceId {
+    pub subscription_id: String,
+    pub resource_group: String,
+    /// The resource provider, e.g. `Microsoft.Network`.
+    pub namespace: String,
+    /// `(type, name)` from the top-level resource down to the child the id names,
+    /// e.g. `[("virtualNetworks", "vnet"), ("subnets", "default")]`.
+    pub path: Vec<(String, String)>,
+}
+
+impl ResourceId {
+    /// `None` unless `id` has exactly the form above, with a hyphenated GUID as subscription
+    /// and no empty segment.
+    pub fn parse(id: &str) -> Option<ResourceId> {
+        let segments: Vec<&str> = id.strip_prefix('/')?.split('/').collect();
+        if segments.iter().any(|s| s.is_empty()) {
+            return None;
+        }
+        let [
+            subscriptions,
+            subscription_id,
+            groups,
+            resource_group,
+            providers,
+            namespace,
+            rest @ ..,
+        ] = segments.as_slice()
+        else {
+            return None;
+        };
+        let literals_match = subscriptions.eq_ignore_ascii_case("subscriptions")
+            && groups.eq_ignore_ascii_case("resourceGroups")
+            && providers.eq_ignore_ascii_case("providers");
+        if !literals_match || !is_hyphenated_guid(subscription_id) || rest.is_empty() {
+            return None;
+        }
+        if rest.len() % 2 != 0 {
+            return None;
+        }
+        Some(ResourceId {
+            subscription_id: subscription_id.to_string(),
+            resource_group: resource_group.to_string(),
+            namespace: namespace.to_string(),
+            path: rest
+                .chunks(2)
+                .map(|pair| (pair[0].to_string(), pair[1].to_string()))
+                .collect(),
+        })
+    }
+
+    /// Whether the id names a resource of `namespace` with exactly these nested `types`
+    /// (e.g. `Microsoft.Network`, `["virtualNetworks", "subnets"]`), case-insensitively.
+    pub fn is_of_type(&self, namespace: &str, types: &[&str]) -> bool {
+        self.namespace.eq_ignore_ascii_case(namespace)
+            && self.path.len() == types.len()
+            && self
+                .path
+                .iter()
+                .zip(types)
+                .all(|((t, _), want)| t.eq_ignore_ascii_case(want))
+    }
+
+    /// The name of the resource at `depth` of the path (0 is the top-level resource).
+    pub fn name_at(&self, depth: usize) -> Option<&str> {
+        self.path.get(depth).map(|(_, name)| name.as_str())
+    }
+}
+
+/// `8-4-4-4-12` hexadecimal digits: the only form ARM uses for subscription ids.
+fn is_hyphenated_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The resource group named in an ARM id (the segment after `resourceGroups`, any case).
+/// Lenient on purpose: lists use it to group what Azure returned, whatever else the id holds.
+pub fn resource_group_of(id: &str) -> Option<&str> {
+    let mut segments = id.split('/');
+    segments
+        .by_ref()
+        .find(|s| s.eq_ignore_ascii_case("resourceGroups"))?;
+    segments.next().filter(|s| !s.is_empty())
+}
+
+// ----- other resource providers: networks, identities, AKS ------------------------------------------
+
+/// A virtual network of the subscription (`Microsoft.Network/virtualNetworks`) with its subnets:
+/// what a create form offers for `subnet.id`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "wire::VirtualNetwork")]
+pub struct VirtualNetwork {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    pub address_prefixes: Vec<String>,
+    pub subnets: Vec<Subnet>,
+}
+
+/// One subnet of a virtual network.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Subnet {
+    pub id: String,
+    pub name: String,
+    /// `addressPrefix`, or the first of `addressPrefixes` (Azure sends one or the other).
+    pub address_prefix: Option<String>,
+}
+
+/// A user-assigned managed identity (`Microsoft.ManagedIdentity/userAssignedIdentities`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "wire::UserAssignedIdentity")]
+pub struct UserAssignedIdentity {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    pub tenant_id: Option<String>,
+    pub principal_id: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// An AKS cluster (`Microsoft.ContainerService/managedClusters`), summarised as a form needs it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "wire::ManagedCluster")]
+pub struct ManagedCluster {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    pub provisioning_state: Option<String>,
+    /// `powerState.code`: `Running` or `Stopped`.
+    pub power_state: Option<String>,
+    /// `kubernetesVersion`, else `currentKubernetesVersion`.
+    pub kubernetes_version: Option<String>,
+    /// The API server's public FQDN, else its private one (private clusters have only that).
+    pub fqdn: Option<String>,
+    /// Nodes of all agent pools together.
+    pub node_count: i64,
+    /// The VM size of the first agent pool (the system pool, in practice).
+    pub vm_size: Option<String>,
+}
+
+impl VirtualNetwork {
+    pub fn resource_group(&self) -> Option<&str> {
+        resource_group_of(&self.id)
+    }
+}
+
+impl UserAssignedIdentity {
+    pub fn resource_group(&self) -> Option<&str> {
+        resource_group_of(&self.id)
+    }
+}
+
+impl ManagedCluster {
+    pub fn resource_group(&self) -> Option<&str> {
+        resource_group_of(&self.id)
+    }
+}
+
+/// The shapes these providers put on the wire. Every field is optional and `null` is taken as
+/// missing: a list must not fail because one resource lacks something the dashboard does not
+/// even show.
+mod wire {
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct VirtualNetwork {
+        id: Option<String>,
+        name: Option<String>,
+        location: Option<String>,
+        properties: Option<VirtualNetworkProperties>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct VirtualNetworkProperties {
+        address_space: Option<AddressSpace>,
+        subnets: Option<Vec<Subnet>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct AddressSpace {
+        address_prefixes: Option<Vec<String>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Subnet {
+        id: Option<String>,
+        name: Option<String>,
+        properties: Option<SubnetProperties>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SubnetProperties {
+        address_prefix: Option<String>,
+        address_prefixes: Option<Vec<String>>,
+    }
+
+    impl From<VirtualNetwork> for super::VirtualNetwork {
+        fn from(wire: VirtualNetwork) -> Self {
+            let properties = wire.properties;
+            let (address_space, subnets) = match properties {
+                Some(p) => (p.address_space, p.subnets),
+                None => (None, None),
+            };
+            super::VirtualNetwork {
+                id: wire.id.unwrap_or_default(),
+                name: wire.name.unwrap_or_default(),
+                location: wire.location.unwrap_or_default(),
+                address_prefixes: address_space
+                    .and_then(|a| a.address_prefixes)
+                    .unwrap_or_default(),
+                subnets: subnets
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(super::Subnet::from)
+                    .collect(),
+            }
+        }
+    }
+
+    impl From<Subnet> for super::Subnet {
+        fn from(wire: Subnet) -> Self {
+            let address_prefix = wire.properties.and_then(|p| {
+                p.address_prefix
+                    .or_else(|| p.address_prefixes.and_then(|all| all.into_iter().next()))
+            });
+            super::Subnet {
+                id: wire.id.unwrap_or_default(),
+                name: wire.name.unwrap_or_default(),
+                address_prefix,
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    pub struct UserAssignedIdentity {
+        id: Option<String>,
+        name: Option<String>,
+        location: Option<String>,
+        properties: Option<IdentityProperties>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct IdentityProperties {
+        tenant_id: Option<String>,
+        principal_id: Option<String>,
+        client_id: Option<String>,
+    }
+
+    impl From<UserAssignedIdentity> for super::UserAssignedIdentity {
+        fn from(wire: UserAssignedIdentity) -> Self {
+            let (tenant_id, principal_id, client_id) = match wire.properties {
+                Some(p) => (p.tenant_id, p.principal_id, p.client_id),
+                None => (None, None, None),
+            };
+            super::UserAssignedIdentity {
+                id: wire.id.unwrap_or_default(),
+                name: wire.name.unwrap_or_default(),
+                location: wire.location.unwrap_or_default(),
+                tenant_id,
+                principal_id,
+                client_id,
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    pub struct ManagedCluster {
+        id: Option<String>,
+        name: Option<String>,
+        location: Option<String>,
+        properties: Option<ClusterProperties>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ClusterProperties {
+        provisioning_state: Option<String>,
+        power_state: Option<PowerState>,
+        kubernetes_version: Option<String>,
+        current_kubernetes_version: Option<String>,
+        fqdn: Option<String>,
+        #[serde(rename = "privateFQDN")]
+        private_fqdn: Option<String>,
+        agent_pool_profiles: Option<Vec<AgentPool>>,
+    }
+
+    #[derive(Deserialize)]
+    struct PowerState {
+        code: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct AgentPool {
+        count: Option<i64>,
+        vm_size: Option<String>,
+    }
+
+    impl From<ManagedCluster> for super::ManagedCluster {
+        fn from(wire: ManagedCluster) -> Self {
+            let mut cluster = super::ManagedCluster {
+                id: wire.id.unwrap_or_default(),
+                name: wire.name.unwrap_or_default(),
+                location: wire.location.unwrap_or_default(),
+                ..Default::default()
+            };
+            let Some(p) = wire.properties else {
+                return cluster;
+            };
+            let pools = p.agent_pool_profiles.unwrap_or_default();
+            cluster.provisioning_state = p.provisioning_state;
+            cluster.power_state = p.power_state.and_then(|s| s.code);
+            cluster.kubernetes_version = p.kubernetes_version.or(p.current_kubernetes_version);
+            cluster.fqdn = p.fqdn.or(p.private_fqdn);
+            cluster.node_count = pools.iter().filter_map(|pool| pool.count).sum();
+            cluster.vm_size = pools.into_iter().next().and_then(|pool| pool.vm_size);
+            cluster
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub/subnets/default";
+
+    #[test]
+    fn resource_ids_are_parsed_case_insensitively() {
+        let id = ResourceId::parse(&SUBNET.replace("resourceGroups", "resourcegroups"))
+            .expect("a subnet id");
+        assert!(id.is_of_type("microsoft.network", &["VirtualNetworks", "subnets"]));
+        assert_eq!(id.resource_group, "net-rg");
+        assert_eq!(id.name_at(0), Some("hub"));
+        assert_eq!(id.name_at(1), Some("default"));
+        assert!(!id.is_of_type("Microsoft.Network", &["virtualNetworks"]));
+    }
+
+    #[test]
+    fn malformed_resource_ids_are_refused() {
+        for bad in [
+            "test-subnet-resource-id",
+            "",
+            "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
+            "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets",
+            "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Network",
+            "/subscriptions/00000000-0000-0000-0000-0000000000a1/groups/rg/providers/Microsoft.Network/virtualNetworks/v",
+            &format!("{SUBNET}/"),
+            &SUBNET[1..],
+        ] {
+            assert_eq!(ResourceId::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn resource_group_is_read_from_any_id() {
+        assert_eq!(resource_group_of(SUBNET), Some("net-rg"));
+        assert_eq!(
+            resource_group_of("/subscriptions/x/resourcegroups/RG/x"),
+            Some("RG")
+        );
+        assert_eq!(resource_group_of("/subscriptions/x"), None);
+    }
+
+    #[test]
+    fn virtual_networks_tolerate_missing_and_null_fields() {
+        let full: VirtualNetwork = serde_json::from_value(json!({
+            "id": "/subscriptions/s/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub",
+            "name": "hub", "location": "westeurope", "etag": "W/\"x\"", "unknown": 1,
+            "properties": {
+                "addressSpace": { "addressPrefixes": ["10.0.0.0/16"] },
+                "subnets": [
+                    { "id": "a", "name": "one", "properties": { "addressPrefix": "10.0.1.0/24" } },
+                    { "id": "b", "name": "two", "properties": { "addressPrefixes": ["10.0.2.0/24", "fd00::/64"] } },
+                    { "id": "c", "name": "three", "properties": null }
+                ]
+            }
+        }))
+        .unwrap();
+        assert_eq!(full.resource_group(), Some("net-rg"));
+        assert_eq!(full.address_prefixes, ["10.0.0.0/16"]);
+        let prefixes: Vec<_> = full
+            .subnets
+            .iter()
+            .map(|s| s.address_prefix.as_deref())
+            .collect();
+        assert_eq!(prefixes, [Some("10.0.1.0/24"), Some("10.0.2.0/24"), None]);
+
+        let bare: VirtualNetwork =
+            serde_json::from_value(json!({ "name": "bare", "properties": { "subnets": null } }))
+                .unwrap();
+        assert_eq!(bare.name, "bare");
+        assert!(bare.subnets.is_empty() && bare.address_prefixes.is_empty());
+    }
+
+    #[test]
+    fn managed_clusters_are_summarised() {
+        let cluster: ManagedCluster = serde_json::from_value(json!({
+            "id": "/subscriptions/s/resourcegroups/aks-rg/providers/Microsoft.ContainerService/managedClusters/k",
+            "name": "k", "location": "westeurope",
+            "properties": {
+                "powerState": { "code": "Running" },
+                "currentKubernetesVersion": "1.30.6",
+                "privateFQDN": "k.private.westeurope.azmk8s.io",
+                "agentPoolProfiles": [
+                    { "name": "system", "count": 3, "vmSize": "Standard_D4s_v3", "mode": "System" },
+                    { "name": "user", "count": 2, "vmSize": "Standard_D8s_v3", "mode": "User" },
+                    { "name": "scaled-to-zero" }
+                ]
+            }
+        }))
+        .unwrap();
+        assert_eq!(cluster.resource_group(), Some("aks-rg"));
+        assert_eq!(cluster.node_count, 5);
+        assert_eq!(cluster.vm_size.as_deref(), Some("Standard_D4s_v3"));
+        assert_eq!(cluster.kubernetes_version.as_deref(), Some("1.30.6"));
+        assert_eq!(
+            cluster.fqdn.as_deref(),
+            Some("k.private.westeurope.azmk8s.io")
+        );
+        assert_eq!(cluster.power_state.as_deref(), Some("Running"));
+
+        let bare: ManagedCluster = serde_json::from_value(json!({ "name": "bare" })).unwrap();
+        assert_eq!((bare.node_count, bare.vm_size), (0, None));
+    }
+
+    #[test]
+    fn identities_tolerate_missing_properties() {
+        let identity: UserAssignedIdentity = serde_json::from_value(json!({
+            "id": "/subscriptions/s/resourceGroups/id-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai",
+            "name": "uai", "location": "westeurope",
+            "properties": { "clientId": "c", "principalId": "p", "tenantId": "t" }
+        }))
+        .unwrap();
+        assert_eq!(identity.resource_group(), Some("id-rg"));
+        assert_eq!(identity.client_id.as_deref(), Some("c"));
+        let bare: UserAssignedIdentity = serde_json::from_value(json!({ "name": "bare" })).unwrap();
+        assert_eq!(bare.principal_id, None);
+    }
+}

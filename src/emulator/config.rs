@@ -1,9 +1,13 @@
 //! How an emulator instance behaves: identity of the fake workspace, operation timings, quotas,
-//! failure sizes and the seed.
+//! failure sizes, the seed, and the resources of other providers around the workspace
+//! (virtual networks, user-assigned identities, AKS clusters).
 
 use std::time::Duration;
 
 use super::demo::DEMO_TENANT_ID;
+use super::managed_clusters::{ManagedClusterSeed, default_managed_clusters};
+use super::managed_identities::{UserAssignedIdentitySeed, default_user_assigned_identities};
+use super::network::{VirtualNetworkSeed, default_virtual_networks};
 
 /// How long each long-running operation takes before it settles.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +81,18 @@ pub struct EmulatorConfig {
     pub quotas: Vec<(String, i64)>,
     /// Total dedicated vCPUs of the region, across all families.
     pub regional_core_limit: i64,
+    /// The subscription's virtual networks (Microsoft.Network): listed for the create forms, and
+    /// the only subnets a compute's `subnet.id` may name.
+    pub virtual_networks: Vec<VirtualNetworkSeed>,
+    /// The subscription's user-assigned identities (Microsoft.ManagedIdentity): listed for the
+    /// create forms, and the only ones a compute's `identity` may name.
+    pub user_assigned_identities: Vec<UserAssignedIdentitySeed>,
+    /// The subscription's AKS clusters (Microsoft.ContainerService).
+    pub managed_clusters: Vec<ManagedClusterSeed>,
+    /// Whether a compute's `subnet.id` may be one of the REST spec's example placeholders
+    /// (`network::SPEC_EXAMPLE_SUBNET_IDS`), accepted unchecked. Off by default: only tests that
+    /// replay the spec's example bodies turn it on; any other id is always checked.
+    pub accept_placeholder_subnets: bool,
 }
 
 /// Subscription GUID used by the demo and test configurations.
@@ -102,11 +118,12 @@ pub fn default_quotas() -> Vec<(String, i64)> {
 impl EmulatorConfig {
     /// The configuration of `compute-studio --emulator`: demo data, visible timings, live activity.
     pub fn demo() -> Self {
+        let (resource_group, location) = ("ml-demo-rg", "westeurope");
         EmulatorConfig {
             subscription_id: DEMO_SUBSCRIPTION_ID.to_string(),
-            resource_group: "ml-demo-rg".to_string(),
+            resource_group: resource_group.to_string(),
             workspace: "demo-workspace".to_string(),
-            location: "westeurope".to_string(),
+            location: location.to_string(),
             tenant_id: DEMO_TENANT_ID.to_string(),
             timings: Timings::demo(),
             page_size: 50,
@@ -117,10 +134,15 @@ impl EmulatorConfig {
             token_lifetime: Duration::from_secs(3600),
             quotas: default_quotas(),
             regional_core_limit: 200,
+            virtual_networks: default_virtual_networks(resource_group, location),
+            user_assigned_identities: default_user_assigned_identities(resource_group, location),
+            managed_clusters: default_managed_clusters(resource_group, location),
+            accept_placeholder_subnets: false,
         }
     }
 
-    /// The configuration of the integration tests: empty, fast, with a synthetic failing size.
+    /// The configuration of the integration tests: empty, fast, with a synthetic failing size,
+    /// and the demo's networks, identities and AKS clusters (placeholder subnets refused).
     pub fn for_tests() -> Self {
         let mut quotas = default_quotas();
         quotas.push(("standardFAILv1Family".to_string(), 100));
@@ -140,6 +162,32 @@ impl EmulatorConfig {
             .iter()
             .find(|(f, _)| f.eq_ignore_ascii_case(family))
             .map(|(_, limit)| *limit)
+    }
+
+    /// Every resource group that exists in the emulated subscription: the workspace's and those
+    /// of the seeded networks, identities and clusters.
+    pub fn resource_groups(&self) -> Vec<&str> {
+        let mut groups: Vec<&str> = vec![self.resource_group.as_str()];
+        let seeded = self
+            .virtual_networks
+            .iter()
+            .map(|v| v.resource_group.as_str())
+            .chain(
+                self.user_assigned_identities
+                    .iter()
+                    .map(|i| i.resource_group.as_str()),
+            )
+            .chain(
+                self.managed_clusters
+                    .iter()
+                    .map(|c| c.resource_group.as_str()),
+            );
+        for group in seeded {
+            if !groups.iter().any(|g| g.eq_ignore_ascii_case(group)) {
+                groups.push(group);
+            }
+        }
+        groups
     }
 
     pub fn is_failing_size(&self, vm_size: &str) -> bool {

@@ -7,7 +7,10 @@
 //!
 //! Layout: `config` (what an instance looks like), `state` (the world and its state machine),
 //! `routes` (HTTP), `auth` (tokens), `catalogue` (VM sizes), `seed` (demo data and activity),
-//! `faults` (injected misbehaviour), `demo` (the demo people).
+//! `faults` (injected misbehaviour), `demo` (the demo people), and the resources of the other
+//! providers the create forms read: `network` (virtual networks and the subnet check),
+//! `managed_identities` (user-assigned identities and the `identity` check), `managed_clusters`
+//! (AKS).
 
 mod auth;
 pub mod bulk;
@@ -16,6 +19,9 @@ mod config;
 pub mod demo;
 mod error;
 mod faults;
+mod managed_clusters;
+mod managed_identities;
+mod network;
 mod routes;
 mod seed;
 pub mod signin;
@@ -33,6 +39,9 @@ pub use auth::{SERVICE_PRINCIPAL_NAME, SERVICE_PRINCIPAL_OBJECT_ID};
 pub use catalogue::vm_size_catalogue;
 pub use config::{DEMO_SUBSCRIPTION_ID, EmulatorConfig, Seed, Timings, default_quotas};
 pub use faults::Fault;
+pub use managed_clusters::{AgentPoolSeed, ManagedClusterSeed};
+pub use managed_identities::UserAssignedIdentitySeed;
+pub use network::{SPEC_EXAMPLE_SUBNET_IDS, SubnetSeed, VirtualNetworkSeed};
 
 use auth::Identity;
 use state::World;

@@ -16,6 +16,8 @@ use super::auth::{Identity, TokenStore};
 use super::catalogue::{family_label, synthetic_size, vm_size_catalogue};
 use super::config::EmulatorConfig;
 use super::error::ArmError;
+use super::managed_identities::resolve_compute_identity;
+use super::network::check_compute_subnet;
 use super::util::{now_utc, parse_iso_duration_secs, rfc3339};
 use crate::azure::models::{Usage, UsageName, VmSize};
 use crate::domain::names::check_service_rule;
@@ -308,22 +310,43 @@ impl World {
             )
         })?;
         let request = ComputeRequest::parse(body)?;
+        if request.compute_type == INSTANCE || request.compute_type == CLUSTER {
+            check_compute_subnet(&self.config, &request.inner)?;
+        }
         let key = key_of(name);
+        let identity = self.requested_identity(&key, &request)?;
         if let Some(existing) = self.computes.get(&key) {
             if existing.name() != name {
                 return Err(ArmError::conflict(
                     "Compute with this name already exists. Compute name needs to be unique across all existing computes within an Azure region.",
                 ));
             }
-            return self.update_existing(&key, &request);
+            return self.update_existing(&key, &request, identity);
         }
-        self.create_new(name, &request, caller)
+        self.create_new(name, &request, identity, caller)
+    }
+
+    /// The `identity` of a PUT, checked and completed as ARM stores it (`None` if none was sent).
+    fn requested_identity(
+        &self,
+        key: &str,
+        request: &ComputeRequest,
+    ) -> Result<Option<Value>, ArmError> {
+        let Some(sent) = request.envelope.get("identity").filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        let previous = self
+            .computes
+            .get(key)
+            .and_then(|c| c.resource.get("identity"));
+        resolve_compute_identity(sent, previous, &self.config).map(Some)
     }
 
     fn create_new(
         &mut self,
         name: &str,
         request: &ComputeRequest,
+        identity: Option<Value>,
         caller: &Identity,
     ) -> Result<(StatusCode, Value, String), ArmError> {
         let compute_type = request.compute_type.as_str();
@@ -379,8 +402,8 @@ impl World {
                 resource[field] = v.clone();
             }
         }
-        if let Some(identity) = request.envelope.get("identity") {
-            resource["identity"] = managed_identity(identity, &self.config.tenant_id);
+        if let Some(identity) = identity {
+            resource["identity"] = identity;
         }
 
         let key = key_of(name);
@@ -399,12 +422,13 @@ impl World {
         Ok((StatusCode::CREATED, body, op_id))
     }
 
-    /// PUT on an existing compute: description, tags, schedules, idle shutdown and scale settings
-    /// may change; the type and VM size may not.
+    /// PUT on an existing compute: description, tags, identity, schedules, idle shutdown and
+    /// scale settings may change; the type and VM size may not.
     fn update_existing(
         &mut self,
         key: &str,
         request: &ComputeRequest,
+        identity: Option<Value>,
     ) -> Result<(StatusCode, Value, String), ArmError> {
         let existing = self
             .computes
@@ -460,6 +484,9 @@ impl World {
         }
         if let Some(tags) = request.envelope.get("tags") {
             compute.resource["tags"] = tags.clone();
+        }
+        if let Some(identity) = identity {
+            compute.resource["identity"] = identity;
         }
         if let Some(scale) = new_scale {
             apply_rescale(compute, scale, request.inner.get("scaleSettings"));
@@ -1319,19 +1346,6 @@ fn system_data(caller: &Identity, now: OffsetDateTime) -> Value {
         "lastModifiedByType": caller.principal_type(),
         "lastModifiedAt": rfc3339(now),
     })
-}
-
-/// Fills the read-only ids of a system-assigned identity.
-fn managed_identity(sent: &Value, tenant_id: &str) -> Value {
-    let mut identity = sent.clone();
-    if identity["type"]
-        .as_str()
-        .is_some_and(|t| t.contains("SystemAssigned"))
-    {
-        identity["principalId"] = json!(uuid::Uuid::new_v4().to_string());
-        identity["tenantId"] = json!(tenant_id);
-    }
-    identity
 }
 
 fn cluster_properties(mut inner: Map<String, Value>, now: OffsetDateTime) -> Map<String, Value> {

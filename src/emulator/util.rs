@@ -78,6 +78,35 @@ pub fn percent_decode(segment: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A region name as ARM compares it: `West Europe` and `westeurope` are the same region.
+pub fn normalise_location(location: &str) -> String {
+    location
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// A GUID-shaped value that is always the same for the same `seed` (FNV-1a, twice): seeded
+/// resources keep their etags and ids from one run of the emulator to the next.
+pub fn stable_guid(seed: &str) -> String {
+    let fnv = |offset: u64| {
+        seed.bytes().fold(offset, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let high = fnv(0xcbf2_9ce4_8422_2325);
+    let low = fnv(0x8422_2325_cbf2_9ce4);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0xffff,
+        low >> 48,
+        low & 0xffff_ffff_ffff
+    )
+}
+
 /// Parses an ISO 8601 duration of the forms Azure uses (`PT15M`, `PT2H30M`, `P3D`, `PT120S`).
 pub fn parse_iso_duration_secs(text: &str) -> Option<u64> {
     let rest = text.strip_prefix('P')?;
@@ -145,6 +174,14 @@ mod tests {
         assert_eq!(parse_iso_duration_secs("PT"), None);
         assert_eq!(parse_iso_duration_secs("15M"), None);
         assert_eq!(parse_iso_duration_secs("PTM"), None);
+    }
+
+    #[test]
+    fn stable_guids_are_stable_and_distinct() {
+        assert_eq!(stable_guid("a"), stable_guid("a"));
+        assert_ne!(stable_guid("a"), stable_guid("b"));
+        assert_eq!(stable_guid("a").len(), 36);
+        assert_eq!(normalise_location("West Europe"), "westeurope");
     }
 
     #[test]

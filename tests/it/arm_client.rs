@@ -236,3 +236,135 @@ async fn vm_sizes_and_usages_are_served() {
     assert!(!usages.is_empty());
     assert!(usages.iter().all(|u| u.current_value == 0));
 }
+
+// ----- other providers: virtual networks, user-assigned identities, AKS clusters ----------------
+
+#[tokio::test]
+async fn virtual_networks_are_read_over_every_page() {
+    let mut config = empty_config();
+    config.page_size = 3;
+    let emulator = spawn_emulator(config).await;
+    let arm = arm_client(&emulator);
+    let seeded = emulator.emulator.config().virtual_networks.clone();
+
+    let vnets = arm.virtual_networks().await.expect("listed");
+
+    assert_eq!(vnets.len(), seeded.len());
+    assert_eq!(
+        emulator
+            .emulator
+            .request_count("GET", "/providers/Microsoft.Network/virtualNetworks"),
+        2,
+        "4 networks at 3 a page is 2 pages"
+    );
+    for seed in &seeded {
+        let vnet = vnets
+            .iter()
+            .find(|v| v.name == seed.name)
+            .expect("every seeded network");
+        assert_eq!(vnet.location, seed.location);
+        assert_eq!(vnet.resource_group(), Some(seed.resource_group.as_str()));
+        assert_eq!(vnet.address_prefixes, seed.address_prefixes);
+        let subnets: Vec<(&str, Option<&str>)> = vnet
+            .subnets
+            .iter()
+            .map(|s| (s.name.as_str(), s.address_prefix.as_deref()))
+            .collect();
+        let expected: Vec<(&str, Option<&str>)> = seed
+            .subnets
+            .iter()
+            .map(|s| (s.name.as_str(), Some(s.address_prefix.as_str())))
+            .collect();
+        assert_eq!(subnets, expected, "{}", seed.name);
+        assert!(vnet.subnets.iter().all(|s| s.id.starts_with(&vnet.id)));
+    }
+}
+
+#[tokio::test]
+async fn identities_and_aks_clusters_are_read() {
+    let mut config = empty_config();
+    config.page_size = 1;
+    let emulator = spawn_emulator(config).await;
+    let arm = arm_client(&emulator);
+    let c = emulator.emulator.config().clone();
+
+    let identities = arm.user_assigned_identities().await.expect("listed");
+    assert_eq!(identities.len(), c.user_assigned_identities.len());
+    for (identity, seed) in identities.iter().zip(&c.user_assigned_identities) {
+        assert_eq!(identity.id, seed.id(&c.subscription_id));
+        assert_eq!(
+            identity.resource_group(),
+            Some(seed.resource_group.as_str())
+        );
+        assert_eq!(
+            identity.principal_id.as_deref(),
+            Some(seed.principal_id.as_str())
+        );
+        assert_eq!(identity.client_id.as_deref(), Some(seed.client_id.as_str()));
+        assert_eq!(identity.tenant_id.as_deref(), Some(c.tenant_id.as_str()));
+    }
+
+    let clusters = arm.managed_clusters().await.expect("listed");
+    assert_eq!(clusters.len(), c.managed_clusters.len());
+    for (cluster, seed) in clusters.iter().zip(&c.managed_clusters) {
+        assert_eq!(cluster.name, seed.name);
+        assert_eq!(cluster.location, seed.location);
+        assert_eq!(cluster.resource_group(), Some(seed.resource_group.as_str()));
+        assert_eq!(
+            cluster.node_count,
+            seed.agent_pools.iter().map(|p| p.count).sum::<i64>()
+        );
+        assert_eq!(cluster.vm_size.as_deref(), Some("Standard_D4s_v3"));
+        assert_eq!(cluster.kubernetes_version.as_deref(), Some("1.30.6"));
+        assert_eq!(
+            cluster.power_state.as_deref(),
+            Some(seed.power_state.as_str())
+        );
+        assert!(
+            cluster
+                .fqdn
+                .as_deref()
+                .is_some_and(|f| f.ends_with(".azmk8s.io"))
+        );
+    }
+    assert!(
+        clusters.iter().any(|k| k.node_count == 5),
+        "a cluster with two pools adds their nodes"
+    );
+}
+
+#[tokio::test]
+async fn provider_lists_are_retried_after_throttling() {
+    let emulator = spawn_emulator(empty_config()).await;
+    let arm = arm_client(&emulator);
+    let path = "/providers/Microsoft.ContainerService/managedClusters";
+    emulator.emulator.inject(Fault::Throttle {
+        count: 1,
+        retry_after_secs: 1,
+    });
+    let started = Instant::now();
+
+    let clusters = arm
+        .managed_clusters()
+        .await
+        .expect("succeeds after the retry");
+
+    assert_eq!(clusters.len(), 3);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+    assert_eq!(emulator.emulator.request_count("GET", path), 2);
+
+    emulator.emulator.inject(Fault::ServerError {
+        count: 1,
+        status: 502,
+    });
+    let vnets = arm.virtual_networks().await.expect("a 502 is retried too");
+    assert_eq!(vnets.len(), 4);
+    emulator.emulator.inject(Fault::NotJson { count: 1 });
+    assert!(matches!(
+        arm.user_assigned_identities().await,
+        Err(ArmError::Decode { .. })
+    ));
+}

@@ -1,6 +1,7 @@
 //! The ARM routes of the workspace's computes and of the region, with the checks ARM makes on
 //! every request (token, api-version, subscription/resource group/workspace) and the headers
-//! it adds to every response.
+//! it adds to every response. The other providers' lists (`providers`) are dispatched from here
+//! too, so they pass the same checks and suffer the same injected faults.
 
 use std::time::Instant;
 
@@ -9,34 +10,32 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use time::{Date, Month};
 
 use super::super::Emulator;
 use super::super::auth::{self, Identity};
 use super::super::error::ArmError;
 use super::super::faults::{Fault, HTML_ERROR_PAGE, server_error_code};
 use super::super::state::{Action, OperationOutcome, Trigger, World};
-use super::super::util::{base64url_decode, base64url_encode, percent_decode};
+use super::super::util::{normalise_location, percent_decode};
 use super::Reply;
-
-/// Api-versions listed in the "supported versions" message (the emulator accepts any
-/// well-formed version from 2020-08-01 on).
-const SUPPORTED_VERSIONS: &str = "2020-08-01, 2021-01-01, 2021-07-01, 2022-05-01, 2022-10-01, 2023-04-01, 2023-10-01, 2024-04-01, 2024-10-01, 2025-01-01-preview, 2025-06-01, 2025-07-01-preview, 2025-09-01, 2025-12-01";
+use super::api_version::check_api_version;
+use super::paging::{COMPUTES_TOKEN, paged_reply};
+use super::providers::{self, Collection};
 
 /// Everything a handler needs to know about the request.
-struct Request<'a> {
-    method: &'a Method,
+pub struct Request<'a> {
+    pub method: &'a Method,
     /// `http://{Host}`: absolute URLs in responses point back to where the client called.
-    base: String,
-    path: &'a str,
-    query: Vec<(String, String)>,
-    api_version: String,
-    caller: Identity,
-    body: &'a Bytes,
+    pub base: String,
+    pub path: &'a str,
+    pub query: Vec<(String, String)>,
+    pub api_version: String,
+    pub caller: Identity,
+    pub body: &'a Bytes,
 }
 
 impl Request<'_> {
-    fn query(&self, name: &str) -> Option<&str> {
+    pub fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -182,6 +181,7 @@ fn handle(
             .iter()
             .find(|(k, _)| k == "api-version")
             .map(|(_, v)| v.as_str()),
+        uri.path(),
     ) {
         Ok(v) => v,
         Err(error) => return Reply::error(&error),
@@ -198,44 +198,6 @@ fn handle(
     match route(&mut world, &request) {
         Ok(reply) => reply,
         Err(error) => Reply::error(&error),
-    }
-}
-
-/// `api-version` must be present and a date (optionally `-preview`) from 2020-08-01 on.
-fn check_api_version(value: Option<&str>) -> Result<String, ArmError> {
-    let Some(version) = value else {
-        return Err(ArmError::bad_request(
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        ));
-    };
-    let invalid = || {
-        ArmError::bad_request(
-            "InvalidApiVersionParameter",
-            format!(
-                "The api-version '{version}' is invalid. The supported versions are '{SUPPORTED_VERSIONS}'."
-            ),
-        )
-    };
-    let date_part = version.strip_suffix("-preview").unwrap_or(version);
-    let parts: Vec<&str> = date_part.split('-').collect();
-    let [year, month, day] = parts.as_slice() else {
-        return Err(invalid());
-    };
-    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
-        return Err(invalid());
-    }
-    let number = |s: &str| s.parse::<u16>().ok();
-    let date = match (number(year), number(month), number(day)) {
-        (Some(y), Some(m), Some(d)) => Month::try_from(m as u8)
-            .ok()
-            .and_then(|m| Date::from_calendar_date(i32::from(y), m, d as u8).ok()),
-        _ => None,
-    };
-    let earliest = Date::from_calendar_date(2020, Month::August, 1).map_err(|_| invalid())?;
-    match date {
-        Some(date) if date >= earliest => Ok(version.to_string()),
-        _ => Err(invalid()),
     }
 }
 
@@ -283,6 +245,27 @@ fn route(world: &mut World, request: &Request) -> Result<Reply, ArmError> {
             check_subscription(world, original(1))?;
             location_route(world, request, original(5), rest)
         }
+        ["subscriptions", _, "providers", namespace, resource_type] => {
+            check_subscription(world, original(1))?;
+            let collection = Collection::find(namespace, resource_type);
+            let collection = collection.ok_or_else(|| unsupported(request))?;
+            providers::list(world, request, collection, None)
+        }
+        [
+            "subscriptions",
+            _,
+            "resourcegroups",
+            _,
+            "providers",
+            namespace,
+            resource_type,
+        ] => {
+            check_subscription(world, original(1))?;
+            check_resource_group(world, original(3))?;
+            let collection = Collection::find(namespace, resource_type);
+            let collection = collection.ok_or_else(|| unsupported(request))?;
+            providers::list(world, request, collection, Some(original(3)))
+        }
         ["subscriptions", _, "resourcegroups", _, ..] => {
             check_subscription(world, original(1))?;
             check_resource_group(world, original(3))?;
@@ -306,7 +289,7 @@ fn unsupported(request: &Request) -> ArmError {
     )
 }
 
-fn only(request: &Request, methods: &[Method]) -> Result<(), ArmError> {
+pub fn only(request: &Request, methods: &[Method]) -> Result<(), ArmError> {
     if methods.contains(request.method) {
         return Ok(());
     }
@@ -330,8 +313,10 @@ fn check_subscription(world: &World, subscription: &str) -> Result<(), ArmError>
     ))
 }
 
+/// The group must exist in the subscription: the workspace's, or one holding seeded resources.
 fn check_resource_group(world: &World, group: &str) -> Result<(), ArmError> {
-    if group.eq_ignore_ascii_case(&world.config.resource_group) {
+    let groups = world.config.resource_groups();
+    if groups.iter().any(|g| g.eq_ignore_ascii_case(group)) {
         return Ok(());
     }
     Err(ArmError::not_found(
@@ -361,43 +346,14 @@ fn check_workspace(
 
 // ----- computes ------------------------------------------------------------------------------------
 
-/// `GET W/computes`: one page; `$skip` is an opaque token (base64url of the offset).
+/// `GET W/computes`: one page; `$skip` is an opaque continuation token.
 fn list_computes(world: &World, request: &Request) -> Result<Reply, ArmError> {
-    let offset = match request.query("$skip") {
-        None | Some("") => 0,
-        Some(token) => decode_skip(token).ok_or_else(|| {
-            ArmError::bad_request(
-                "BadRequest",
-                format!("The continuation token '{token}' is invalid."),
-            )
-        })?,
-    };
-    let page_size = world.config.page_size.max(1);
-    let (page, total) = world.list_page_views(offset, page_size);
-    let mut body = json!({ "value": page });
-    if offset + page_size < total {
-        body["nextLink"] = json!(format!(
-            "{}{}?api-version={}&$skip={}",
-            request.base,
-            request.path,
-            request.api_version,
-            encode_skip(offset + page_size)
-        ));
-    }
-    Ok(Reply::json(StatusCode::OK, body))
-}
-
-fn encode_skip(offset: usize) -> String {
-    base64url_encode(format!("skip:{offset}").as_bytes())
-}
-
-fn decode_skip(token: &str) -> Option<usize> {
-    let bytes = base64url_decode(token)?;
-    String::from_utf8(bytes)
-        .ok()?
-        .strip_prefix("skip:")?
-        .parse()
-        .ok()
+    paged_reply(
+        request,
+        COMPUTES_TOKEN,
+        world.config.page_size,
+        |offset, limit| world.list_page_views(offset, limit),
+    )
 }
 
 fn compute_route(world: &mut World, request: &Request, name: &str) -> Result<Reply, ArmError> {
@@ -542,14 +498,6 @@ fn location_route(
     }
 }
 
-fn normalise_location(location: &str) -> String {
-    location
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase()
-}
-
 fn last_segment(request: &Request) -> String {
     percent_decode(
         request
@@ -590,42 +538,5 @@ fn operation_result(world: &World, request: &Request, op_id: &str) -> Result<Rep
             ),
             Action::Start | Action::Stop | Action::Restart => Reply::empty(StatusCode::OK),
         }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_versions() {
-        assert!(check_api_version(Some("2025-06-01")).is_ok());
-        assert!(check_api_version(Some("2025-07-01-preview")).is_ok());
-        assert!(check_api_version(Some("2020-08-01")).is_ok());
-        assert_eq!(
-            check_api_version(None).unwrap_err().code,
-            "MissingApiVersionParameter"
-        );
-        for bad in [
-            "2019-05-01",
-            "2020-07-31",
-            "2025-13-01",
-            "2025-6-1",
-            "latest",
-            "2025-06-01-beta",
-            "",
-        ] {
-            assert_eq!(
-                check_api_version(Some(bad)).unwrap_err().code,
-                "InvalidApiVersionParameter",
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn skip_tokens_round_trip() {
-        assert_eq!(decode_skip(&encode_skip(42)), Some(42));
-        assert_eq!(decode_skip("garbage!"), None);
     }
 }

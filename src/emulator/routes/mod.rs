@@ -1,7 +1,11 @@
 //! HTTP: the token endpoint, the health check, and every ARM route (one dispatcher, because ARM
-//! matches its path segments case-insensitively).
+//! matches its path segments case-insensitively): `arm` (the checks and the Azure ML routes),
+//! `providers` (the other providers' lists), `paging` and `api_version` (shared by both).
 
+mod api_version;
 mod arm;
+mod paging;
+mod providers;
 mod token;
 
 use axum::Router;

@@ -1,0 +1,333 @@
+//! Managed identities: the subscription's user-assigned identities
+//! (Microsoft.ManagedIdentity, seeded from the configuration) and the `identity` envelope of a
+//! compute, checked and completed the way ARM does it.
+
+use serde_json::{Map, Value, json};
+
+use super::config::EmulatorConfig;
+use super::error::ArmError;
+use super::util::stable_guid;
+use crate::azure::models::ResourceId;
+
+pub const USER_ASSIGNED_IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+const IDENTITY_ID_FORM: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{identityName}";
+
+/// A user-assigned identity of the emulated subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAssignedIdentitySeed {
+    pub resource_group: String,
+    pub name: String,
+    pub location: String,
+    /// The object id of its service principal.
+    pub principal_id: String,
+    /// The application (client) id of its service principal.
+    pub client_id: String,
+}
+
+impl UserAssignedIdentitySeed {
+    /// An identity whose principal and client ids are derived from its name (stable across runs).
+    pub fn new(resource_group: &str, name: &str, location: &str) -> Self {
+        UserAssignedIdentitySeed {
+            resource_group: resource_group.to_string(),
+            name: name.to_string(),
+            location: location.to_string(),
+            principal_id: stable_guid(&format!("{resource_group}/{name}#principal")),
+            client_id: stable_guid(&format!("{resource_group}/{name}#client")),
+        }
+    }
+
+    pub fn id(&self, subscription_id: &str) -> String {
+        format!(
+            "/subscriptions/{subscription_id}/resourceGroups/{}/providers/{USER_ASSIGNED_IDENTITY_TYPE}/{}",
+            self.resource_group, self.name
+        )
+    }
+}
+
+/// Two identities in the workspace's region: one for computes to reach storage, one that only
+/// reads data, in a resource group of its own.
+pub fn default_user_assigned_identities(
+    workspace_rg: &str,
+    location: &str,
+) -> Vec<UserAssignedIdentitySeed> {
+    vec![
+        UserAssignedIdentitySeed::new(workspace_rg, "ml-compute-identity", location),
+        UserAssignedIdentitySeed::new("identities-rg", "data-reader-identity", location),
+    ]
+}
+
+/// Every user-assigned identity as `GET …/userAssignedIdentities` lists it.
+pub fn list(config: &EmulatorConfig) -> Vec<Value> {
+    config
+        .user_assigned_identities
+        .iter()
+        .map(|identity| {
+            json!({
+                "id": identity.id(&config.subscription_id),
+                "name": identity.name,
+                "type": USER_ASSIGNED_IDENTITY_TYPE,
+                "location": identity.location,
+                "tags": {},
+                "properties": {
+                    "tenantId": config.tenant_id,
+                    "principalId": identity.principal_id,
+                    "clientId": identity.client_id,
+                },
+            })
+        })
+        .collect()
+}
+
+/// `identity.type` of ARM's `ManagedServiceIdentity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdentityType {
+    None,
+    SystemAssigned,
+    UserAssigned,
+    SystemAndUserAssigned,
+}
+
+impl IdentityType {
+    const ALL: [IdentityType; 4] = [
+        IdentityType::None,
+        IdentityType::SystemAssigned,
+        IdentityType::UserAssigned,
+        IdentityType::SystemAndUserAssigned,
+    ];
+
+    /// Case-insensitive, and blind to the space people put after the comma.
+    fn parse(text: &str) -> Option<Self> {
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(&compact))
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            IdentityType::None => "None",
+            IdentityType::SystemAssigned => "SystemAssigned",
+            IdentityType::UserAssigned => "UserAssigned",
+            IdentityType::SystemAndUserAssigned => "SystemAssigned,UserAssigned",
+        }
+    }
+
+    fn has_system(self) -> bool {
+        matches!(
+            self,
+            IdentityType::SystemAssigned | IdentityType::SystemAndUserAssigned
+        )
+    }
+
+    fn has_user(self) -> bool {
+        matches!(
+            self,
+            IdentityType::UserAssigned | IdentityType::SystemAndUserAssigned
+        )
+    }
+}
+
+/// Checks the `identity` a PUT sent and returns it as Azure stores it: the type in its canonical
+/// spelling, a system-assigned principal (kept from `previous` if it had one already, as Azure
+/// keeps it across updates) and, for each user-assigned identity, its `principalId`/`clientId`.
+pub fn resolve_compute_identity(
+    sent: &Value,
+    previous: Option<&Value>,
+    config: &EmulatorConfig,
+) -> Result<Value, ArmError> {
+    let kind = identity_type(sent)?;
+    let user_assigned = user_assigned_keys(sent, kind)?;
+    let mut identity = json!({ "type": kind.as_str() });
+    if kind.has_system() {
+        let kept = previous
+            .filter(|p| {
+                p["type"]
+                    .as_str()
+                    .and_then(IdentityType::parse)
+                    .is_some_and(IdentityType::has_system)
+            })
+            .and_then(|p| p["principalId"].as_str())
+            .map(str::to_string);
+        identity["principalId"] = json!(kept.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()));
+        identity["tenantId"] = json!(config.tenant_id);
+    }
+    if kind.has_user() {
+        let mut resolved = Map::new();
+        for key in user_assigned {
+            let seed = find_identity(config, &key)?;
+            resolved.insert(
+                seed.id(&config.subscription_id),
+                json!({ "principalId": seed.principal_id, "clientId": seed.client_id }),
+            );
+        }
+        identity["userAssignedIdentities"] = Value::Object(resolved);
+    }
+    Ok(identity)
+}
+
+fn identity_type(sent: &Value) -> Result<IdentityType, ArmError> {
+    let text = sent.get("type").and_then(Value::as_str).ok_or_else(|| {
+        ArmError::bad_request(
+            "InvalidIdentityType",
+            "identity must be an object with a 'type': None, SystemAssigned, UserAssigned or 'SystemAssigned,UserAssigned'.",
+        )
+    })?;
+    IdentityType::parse(text).ok_or_else(|| {
+        ArmError::bad_request(
+            "InvalidIdentityType",
+            format!(
+                "The identity type '{text}' is not supported. Supported types are None, SystemAssigned, UserAssigned and 'SystemAssigned,UserAssigned'."
+            ),
+        )
+    })
+}
+
+/// The keys of `identity.userAssignedIdentities`, which must be a non-empty object exactly when
+/// the type includes UserAssigned.
+fn user_assigned_keys(sent: &Value, kind: IdentityType) -> Result<Vec<String>, ArmError> {
+    let keys: Vec<String> = match sent.get("userAssignedIdentities") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(map)) => map.keys().cloned().collect(),
+        Some(_) => {
+            return Err(ArmError::bad_request(
+                "BadRequest",
+                "identity.userAssignedIdentities must be an object whose keys are ARM ids of user-assigned identities.",
+            ));
+        }
+    };
+    if kind.has_user() && keys.is_empty() {
+        return Err(ArmError::bad_request(
+            "BadRequest",
+            format!(
+                "The identity type '{}' requires at least one user-assigned identity in identity.userAssignedIdentities.",
+                kind.as_str()
+            ),
+        ));
+    }
+    if !kind.has_user() && !keys.is_empty() {
+        return Err(ArmError::bad_request(
+            "BadRequest",
+            format!(
+                "The identity type '{}' does not allow user-assigned identities; use 'UserAssigned' or 'SystemAssigned,UserAssigned'.",
+                kind.as_str()
+            ),
+        ));
+    }
+    Ok(keys)
+}
+
+fn find_identity<'a>(
+    config: &'a EmulatorConfig,
+    key: &str,
+) -> Result<&'a UserAssignedIdentitySeed, ArmError> {
+    let id = ResourceId::parse(key)
+        .filter(|r| r.is_of_type("Microsoft.ManagedIdentity", &["userAssignedIdentities"]))
+        .ok_or_else(|| {
+            ArmError::bad_request(
+                "BadRequest",
+                format!(
+                    "The user-assigned identity id '{key}' is invalid. Expect a fully qualified resource id of the form '{IDENTITY_ID_FORM}'."
+                ),
+            )
+        })?;
+    config
+        .user_assigned_identities
+        .iter()
+        .find(|seed| {
+            id.subscription_id
+                .eq_ignore_ascii_case(&config.subscription_id)
+                && seed.resource_group.eq_ignore_ascii_case(&id.resource_group)
+                && id.name_at(0).is_some_and(|n| seed.name.eq_ignore_ascii_case(n))
+        })
+        .ok_or_else(|| {
+            ArmError::bad_request(
+                "FailedIdentityOperation",
+                format!(
+                    "The user-assigned identity '{key}' was not found. It must exist in subscription '{}' before it can be assigned.",
+                    config.subscription_id
+                ),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_identity_id(config: &EmulatorConfig) -> String {
+        config.user_assigned_identities[0].id(&config.subscription_id)
+    }
+
+    #[test]
+    fn types_are_case_insensitive_and_canonicalised() {
+        let config = EmulatorConfig::for_tests();
+        for (sent, canonical) in [
+            ("none", "None"),
+            ("systemassigned", "SystemAssigned"),
+            (
+                "SystemAssigned, UserAssigned",
+                "SystemAssigned,UserAssigned",
+            ),
+        ] {
+            let mut identity = json!({ "type": sent });
+            if sent.contains("User") {
+                identity["userAssignedIdentities"] = json!({ first_identity_id(&config): {} });
+            }
+            let resolved = resolve_compute_identity(&identity, None, &config).expect(sent);
+            assert_eq!(resolved["type"], canonical);
+        }
+        let error = resolve_compute_identity(&json!({ "type": "Magic" }), None, &config)
+            .expect_err("unknown type");
+        assert_eq!(error.code, "InvalidIdentityType");
+        assert!(error.message.contains("'Magic'"), "{}", error.message);
+    }
+
+    #[test]
+    fn user_assigned_identities_are_resolved_or_refused() {
+        let config = EmulatorConfig::for_tests();
+        let seed = &config.user_assigned_identities[0];
+        let id = first_identity_id(&config);
+        let sent =
+            json!({ "type": "UserAssigned", "userAssignedIdentities": { id.to_lowercase(): {} } });
+        let resolved = resolve_compute_identity(&sent, None, &config).unwrap();
+        assert_eq!(
+            resolved["userAssignedIdentities"][&id],
+            json!({ "principalId": seed.principal_id, "clientId": seed.client_id })
+        );
+        assert!(resolved.get("principalId").is_none());
+
+        let unknown = id.replace(&seed.name, "ghost");
+        for (identity, code) in [
+            (json!({ "type": "UserAssigned" }), "BadRequest"),
+            (
+                json!({ "type": "UserAssigned", "userAssignedIdentities": {} }),
+                "BadRequest",
+            ),
+            (
+                json!({ "type": "SystemAssigned", "userAssignedIdentities": { &id: {} } }),
+                "BadRequest",
+            ),
+            (
+                json!({ "type": "UserAssigned", "userAssignedIdentities": { "ghost": {} } }),
+                "BadRequest",
+            ),
+            (
+                json!({ "type": "UserAssigned", "userAssignedIdentities": { &unknown: {} } }),
+                "FailedIdentityOperation",
+            ),
+        ] {
+            let error = resolve_compute_identity(&identity, None, &config).expect_err("refused");
+            assert_eq!(error.code, code, "{identity}");
+        }
+    }
+
+    #[test]
+    fn a_system_assigned_principal_survives_an_update() {
+        let config = EmulatorConfig::for_tests();
+        let sent = json!({ "type": "SystemAssigned" });
+        let first = resolve_compute_identity(&sent, None, &config).unwrap();
+        assert_eq!(first["tenantId"], config.tenant_id);
+        let again = resolve_compute_identity(&sent, Some(&first), &config).unwrap();
+        assert_eq!(again["principalId"], first["principalId"]);
+    }
+}
