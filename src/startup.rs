@@ -135,6 +135,7 @@ impl Application {
             location: target.workspace.location.clone(),
             mode_badge: target.demo_sign_in.as_ref().map(|_| "Demo".to_string()),
             viewer: None,
+            notice: None,
         };
         let listener = TcpListener::bind(settings.listen).await.with_context(|| {
             format!(
@@ -169,6 +170,11 @@ impl Application {
                 auth: Arc::new(auth),
                 chrome: Arc::new(chrome),
                 page_size: settings.page_size,
+                offers: Arc::new(web::create::OfferCache::new(
+                    sync.arm().clone(),
+                    target.workspace.location.clone(),
+                )),
+                sealer: Arc::new(web::sealed::Sealer::new()),
             },
             SessionStore::new(
                 tower_sessions_moka_store::MokaStore::new(Some(10_000)),

@@ -66,7 +66,8 @@ impl FieldErrors {
     }
 
     /// The first message about this field, if any.
-    pub fn for_field(&self, field: &str) -> Option<&str> {
+    pub fn for_field(&self, field: impl AsRef<str>) -> Option<&str> {
+        let field = field.as_ref();
         self.0
             .iter()
             .find(|e| e.field == field)

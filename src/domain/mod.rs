@@ -14,4 +14,6 @@ pub mod names;
 pub mod quota;
 pub mod roles;
 pub mod scale;
+pub mod schedules;
 pub mod setup_scripts;
+pub mod ssh;

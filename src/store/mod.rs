@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod computes;
+pub mod create_requests;
 pub mod operations;
 pub mod users;
 

@@ -333,6 +333,8 @@ struct ListPage {
     rows: Vec<RowView>,
     any_transitional: bool,
     pager: Pager,
+    /// The create form for this tab, when the person may create its kind.
+    new_url: Option<String>,
 }
 
 #[derive(Template)]
@@ -352,11 +354,13 @@ struct Pager {
 async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
+    session: tower_sessions::Session,
     Query(params): Query<ListParams>,
 ) -> Result<Response, AppError> {
     current.require(Permission::ViewCompute, Ownership::NoCompute)?;
     let view = View::parse(&params, current.role, state.page_size as usize)?;
-    let page = render_list(&state, &current, &view);
+    let mut page = render_list(&state, &current, &view);
+    page.chrome.notice = super::notice::take(&session).await;
     Ok(Html(page.render()?).into_response())
 }
 
@@ -482,7 +486,19 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
         })
         .collect();
     let total = result.total;
+    let new_url = match view.tab {
+        Tab::Instances => current
+            .require(Permission::CreateOwnInstance, Ownership::NoCompute)
+            .is_ok()
+            .then(|| "/computes/new?kind=instance".to_string()),
+        Tab::Clusters => current
+            .require(Permission::CreateAnyCompute, Ownership::NoCompute)
+            .is_ok()
+            .then(|| "/computes/new?kind=cluster".to_string()),
+        _ => None,
+    };
     ListPage {
+        new_url,
         chrome: state.chrome_for(current),
         tabs,
         tab_slug: view.tab.slug(),

@@ -4,8 +4,12 @@ mod admin;
 pub(crate) mod assets;
 pub mod auth;
 mod computes;
+pub mod create;
+mod forms;
 mod health;
 mod htmx;
+pub mod notice;
+pub mod sealed;
 mod security;
 
 use std::sync::Arc;
@@ -33,6 +37,8 @@ pub struct Chrome {
     pub mode_badge: Option<String>,
     /// The signed-in person, on pages that need sign-in.
     pub viewer: Option<Viewer>,
+    /// A message left for this page by the form before it.
+    pub notice: Option<notice::Notice>,
 }
 
 /// The signed-in person as the page header shows them, with the token their forms carry.
@@ -53,6 +59,10 @@ pub struct AppState {
     pub auth: Arc<auth::Auth>,
     pub chrome: Arc<Chrome>,
     pub page_size: u32,
+    /// Azure's VM sizes, quota, networks and identities, for the create forms.
+    pub offers: Arc<create::OfferCache>,
+    /// Seals secrets that a form carries between its steps.
+    pub sealer: Arc<sealed::Sealer>,
 }
 
 impl AppState {
@@ -66,6 +76,7 @@ impl AppState {
                 is_admin: current.role == crate::domain::roles::Role::Admin,
                 csrf_token: current.csrf_token.clone(),
             }),
+            notice: None,
             ..(*self.chrome).clone()
         }
     }
@@ -97,6 +108,7 @@ pub fn router(state: AppState, sessions: SessionStore, settings: &SessionSetting
     let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/computes") }))
         .merge(computes::router())
+        .merge(create::router())
         .merge(auth::router())
         .merge(admin::router())
         .fallback(not_found)

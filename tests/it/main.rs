@@ -3,6 +3,7 @@
 
 mod arm_client;
 mod compute_page;
+mod create;
 mod emulator_signin;
 mod helpers;
 mod id_tokens;

@@ -1,0 +1,499 @@
+//! Creating compute: `/computes/new?kind=instance|cluster`.
+//!
+//! One form per kind, in steps: fill in (each field checked as it is typed, through
+//! `/computes/new/check`), review (the plan in words and the exact ARM body), create. Every
+//! step is a plain form post, so it all works without JavaScript; htmx only makes the checks
+//! live. Each rule lives in `domain` and is applied again on every step.
+
+mod cluster;
+mod common;
+mod instance;
+mod options;
+mod views;
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+pub use options::OfferCache;
+
+use self::cluster::ClusterForm;
+use self::common::Plan;
+use self::instance::{Assignee, InstanceContext, InstanceForm};
+use self::views::{ClusterPage, FieldErrorFragment, InstancePage, ReviewPage, ScheduleRowFragment};
+use super::AppState;
+use super::auth::{CurrentUser, audit};
+use super::forms::FormFields;
+use super::notice::{self, Notice};
+use crate::azure::ArmError;
+use crate::domain::compute::ComputeKind;
+use crate::domain::field::FieldErrors;
+use crate::domain::roles::{Ownership, Permission, Role};
+use crate::error::AppError;
+use crate::store::{self, create_requests};
+use crate::sync::Action;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/computes/new", get(new_form).post(submit))
+        .route("/computes/new/check", post(check))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KindParam {
+    kind: Option<String>,
+}
+
+/// The kinds this page creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FormKind {
+    Instance,
+    Cluster,
+}
+
+impl FormKind {
+    fn parse(value: Option<&str>) -> Result<FormKind, AppError> {
+        match value.map(str::trim) {
+            None | Some("") | Some("instance") => Ok(FormKind::Instance),
+            Some("cluster") => Ok(FormKind::Cluster),
+            Some(other) => Err(AppError::BadRequest(format!(
+                "'kind' must be instance or cluster, not '{}'.",
+                crate::domain::scale::shorten(other)
+            ))),
+        }
+    }
+
+    fn permission(self) -> Permission {
+        match self {
+            FormKind::Instance => Permission::CreateOwnInstance,
+            FormKind::Cluster => Permission::CreateAnyCompute,
+        }
+    }
+
+    fn tab(self) -> &'static str {
+        match self {
+            FormKind::Instance => "instances",
+            FormKind::Cluster => "clusters",
+        }
+    }
+}
+
+/// What a submitted form asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// Show the form again (back from the review).
+    Edit,
+    Review,
+    Create,
+    AddSchedule,
+    RemoveSchedule(usize),
+}
+
+impl Step {
+    fn parse(value: &str) -> Result<Step, AppError> {
+        Ok(match value {
+            "" | "review" => Step::Review,
+            "edit" => Step::Edit,
+            "create" => Step::Create,
+            "add-schedule" => Step::AddSchedule,
+            other => match other
+                .strip_prefix("remove-schedule-")
+                .and_then(|i| i.parse().ok())
+            {
+                Some(i) => Step::RemoveSchedule(i),
+                None => {
+                    return Err(AppError::BadRequest(format!(
+                        "'step' must be edit, review or create, not '{}'.",
+                        crate::domain::scale::shorten(other)
+                    )));
+                }
+            },
+        })
+    }
+}
+
+/// Everything a page of the form is built from.
+enum Filled {
+    Instance(InstanceForm),
+    Cluster(ClusterForm),
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(params): Query<KindParam>,
+) -> Result<Response, AppError> {
+    let kind = FormKind::parse(params.kind.as_deref())?;
+    current.require(kind.permission(), Ownership::NoCompute)?;
+    let filled = match kind {
+        FormKind::Instance => Filled::Instance(InstanceForm::blank()),
+        FormKind::Cluster => Filled::Cluster(ClusterForm::blank()),
+    };
+    render_form(
+        &state,
+        &current,
+        filled,
+        &new_form_token(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    fields: FormFields,
+) -> Result<Response, AppError> {
+    let kind = FormKind::parse(Some(&fields.one("kind")?))?;
+    current.require(kind.permission(), Ownership::NoCompute)?;
+    let step = Step::parse(&fields.one("step")?)?;
+    let token = checked_form_token(&fields.one("form_token")?)?;
+    let mut filled = read_form(&state, kind, &fields)?;
+    if let Filled::Instance(form) = &mut filled {
+        match step {
+            Step::AddSchedule => form.schedules.push(views::new_schedule_input()),
+            Step::RemoveSchedule(i) if i < form.schedules.len() => {
+                form.schedules.remove(i);
+            }
+            _ => {}
+        }
+    }
+    if matches!(
+        step,
+        Step::Edit | Step::AddSchedule | Step::RemoveSchedule(_)
+    ) {
+        return render_form(
+            &state,
+            &current,
+            filled,
+            &token,
+            &FieldErrors::new(),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let plan = match validate(&state, &current, &filled).await {
+        Ok(plan) => plan,
+        Err(errors) => {
+            return render_form(
+                &state,
+                &current,
+                filled,
+                &token,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    if step == Step::Review {
+        return render_review(&state, &current, &filled, &fields, &plan, &token);
+    }
+    create(&state, &current, &session, &peer, filled, plan, &token).await
+}
+
+/// Asks Azure to create, once per form token.
+async fn create(
+    state: &AppState,
+    current: &CurrentUser,
+    session: &Session,
+    peer: &SocketAddr,
+    filled: Filled,
+    plan: Plan,
+    token: &str,
+) -> Result<Response, AppError> {
+    let tab = match plan.kind {
+        ComputeKind::Cluster => FormKind::Cluster.tab(),
+        _ => FormKind::Instance.tab(),
+    };
+    let claim = create_requests::claim(
+        &state.db,
+        token,
+        &current.user.object_id,
+        &plan.name,
+        &store::now(),
+    )
+    .await?;
+    if let create_requests::Claim::AlreadySubmitted { compute_name, .. } = claim {
+        notice::put(
+            session,
+            Notice::good(
+                "Already submitted.",
+                format!("This form was sent before; {compute_name} is being created once."),
+            ),
+        )
+        .await;
+        return Ok(Redirect::to(&format!("/computes?tab={tab}")).into_response());
+    }
+    let body = serde_json::from_value(plan.body.clone())
+        .map_err(|e| AppError::BadRequest(format!("the create request could not be built: {e}")))?;
+    let outcome = state
+        .sync
+        .start_operation(
+            &plan.name,
+            Action::Create(Box::new(body)),
+            &current.user.object_id,
+        )
+        .await;
+    let detail = plan
+        .summary
+        .iter()
+        .filter(|(what, _)| {
+            matches!(
+                what.as_str(),
+                "Kind" | "Virtual machine" | "Assigned to" | "Nodes"
+            )
+        })
+        .map(|(what, words)| format!("{what}: {words}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    match outcome {
+        Ok(started) => {
+            if let Err(e) = create_requests::accepted(&state.db, token, &started.id).await {
+                tracing::error!(error = %e, "could not record an accepted create");
+            }
+            state.offers.forget().await;
+            audit(
+                state,
+                &current.user,
+                "create",
+                &plan.name,
+                "accepted",
+                &detail,
+                peer,
+            )
+            .await;
+            notice::put(
+                session,
+                Notice::good(
+                    format!("Creating {}.", plan.name),
+                    "Azure accepted the request; the row below follows it until the compute is ready.",
+                ),
+            )
+            .await;
+            Ok(Redirect::to(&format!("/computes?tab={tab}")).into_response())
+        }
+        Err(e) => {
+            if let Err(db) = create_requests::release(&state.db, token).await {
+                tracing::error!(error = %db, "could not release a refused create's form token");
+            }
+            audit(
+                state,
+                &current.user,
+                "create",
+                &plan.name,
+                "failed",
+                &e.user_message(),
+                peer,
+            )
+            .await;
+            let (errors, status) = azure_refusal(&e);
+            render_form(state, current, filled, token, &errors, status).await
+        }
+    }
+}
+
+/// Azure's refusal, on the field it is about when there is one.
+fn azure_refusal(e: &ArmError) -> (FieldErrors, StatusCode) {
+    let mut errors = FieldErrors::new();
+    let words = format!("Azure refused: {}", e.user_message());
+    match (e.status(), e.code().as_str()) {
+        (Some(409), _) => errors.add("name", words),
+        (_, "QuotaExceeded") => errors.add("vm_size", words),
+        _ => errors.add("form", words),
+    }
+    let status = match e.status() {
+        Some(400..=499) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    (errors, status)
+}
+
+/// The inline check: the message of the field that changed (or a whole schedule row).
+async fn check(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    headers: HeaderMap,
+    fields: FormFields,
+) -> Result<Response, AppError> {
+    let kind = FormKind::parse(Some(&fields.one("kind")?))?;
+    current.require(kind.permission(), Ownership::NoCompute)?;
+    let filled = read_form(&state, kind, &fields)?;
+    let errors = validate(&state, &current, &filled)
+        .await
+        .err()
+        .unwrap_or_default();
+    let field = headers
+        .get("hx-trigger-name")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    if let (Filled::Instance(form), Some(row)) = (&filled, schedule_row_of(&field)) {
+        let Some(input) = form.schedules.get(row) else {
+            return Ok(Html(String::new()).into_response());
+        };
+        let fragment = ScheduleRowFragment {
+            row: views::schedule_row(row, input, &errors),
+        };
+        return Ok(Html(fragment.render()?).into_response());
+    }
+    let mut html = String::new();
+    for (n, name) in views::related_fields(&field).iter().enumerate() {
+        html.push_str(
+            &FieldErrorFragment {
+                field: name.to_string(),
+                message: errors.for_field(name).map(str::to_string),
+                out_of_band: n > 0,
+            }
+            .render()?,
+        );
+    }
+    Ok(Html(html).into_response())
+}
+
+fn schedule_row_of(field: &str) -> Option<usize> {
+    field
+        .strip_prefix("schedule-")?
+        .split('-')
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn read_form(state: &AppState, kind: FormKind, fields: &FormFields) -> Result<Filled, AppError> {
+    Ok(match kind {
+        FormKind::Instance => Filled::Instance(InstanceForm::read(fields)?),
+        FormKind::Cluster => Filled::Cluster(ClusterForm::read(fields, &state.sealer)?),
+    })
+}
+
+async fn validate(
+    state: &AppState,
+    current: &CurrentUser,
+    filled: &Filled,
+) -> Result<Plan, FieldErrors> {
+    let offer = state.offers.get().await;
+    let location = state.chrome.location.clone();
+    let computes = state.computes.clone();
+    let taken = move |name: &str| computes.row(name).is_some();
+    match filled {
+        Filled::Instance(form) => {
+            let people = people(state).await;
+            form.validate(&InstanceContext {
+                offer: &offer,
+                location: &location,
+                me: Assignee {
+                    object_id: current.user.object_id.clone(),
+                    tenant_id: current.user.tenant_id.clone(),
+                    name: current.user.name.clone(),
+                },
+                may_assign_others: current.role == Role::Admin,
+                people: &people,
+                name_taken: &taken,
+            })
+        }
+        Filled::Cluster(form) => form.validate(&offer, &location, &taken),
+    }
+}
+
+/// People who have signed in: whom an admin can create an instance for.
+async fn people(state: &AppState) -> Vec<Assignee> {
+    match store::users::all(&state.db).await {
+        Ok(users) => users
+            .into_iter()
+            .map(|u| Assignee {
+                name: if u.email.is_empty() {
+                    u.name
+                } else {
+                    format!("{} <{}>", u.name, u.email)
+                },
+                object_id: u.object_id,
+                tenant_id: u.tenant_id,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not list people for the assign field");
+            Vec::new()
+        }
+    }
+}
+
+async fn render_form(
+    state: &AppState,
+    current: &CurrentUser,
+    filled: Filled,
+    token: &str,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let offer = state.offers.get().await;
+    let chrome = state.chrome_for(current);
+    let html = match filled {
+        Filled::Instance(form) => {
+            let may_assign = current
+                .require(Permission::CreateOnBehalf, Ownership::NoCompute)
+                .is_ok();
+            let people = if may_assign {
+                people(state).await
+            } else {
+                Vec::new()
+            };
+            InstancePage::build(chrome, form, token, errors, &offer, may_assign, &people)
+                .render()?
+        }
+        Filled::Cluster(form) => {
+            ClusterPage::build(chrome, form, token, errors, &offer, &state.sealer).render()?
+        }
+    };
+    Ok((status, Html(html)).into_response())
+}
+
+fn render_review(
+    state: &AppState,
+    current: &CurrentUser,
+    filled: &Filled,
+    fields: &FormFields,
+    plan: &Plan,
+    token: &str,
+) -> Result<Response, AppError> {
+    let password = match filled {
+        Filled::Cluster(form) if !form.admin_password.is_empty() => {
+            Some(form.admin_password.as_str())
+        }
+        _ => None,
+    };
+    let page = ReviewPage::build(
+        state.chrome_for(current),
+        fields,
+        plan,
+        token,
+        password,
+        &state.sealer,
+    );
+    Ok(Html(page.render()?).into_response())
+}
+
+/// A random token per form: what makes a second submission recognisable.
+fn new_form_token() -> String {
+    super::auth::session::new_csrf_token()
+}
+
+fn checked_form_token(token: &str) -> Result<String, AppError> {
+    if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(token.to_string())
+    } else {
+        Err(AppError::BadRequest(
+            "The form's token is missing or damaged; open the create form again.".into(),
+        ))
+    }
+}
