@@ -21,6 +21,9 @@ pub enum AppError {
     Render(#[from] askama::Error),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The request is fine but the compute's state does not allow it now.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("missing or wrong CSRF token")]
     CsrfRejected,
     #[error("sign-in: {0}")]
@@ -64,6 +67,7 @@ impl AppError {
                 _ => StatusCode::BAD_GATEWAY,
             },
             AppError::Forbidden(_) | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::SignIn(crate::web::auth::oidc::SignInError::Provider(_)) => {
                 StatusCode::BAD_GATEWAY
             }
@@ -80,6 +84,7 @@ impl AppError {
             AppError::BadRequest(why) => ("That request could not be understood".into(), why.clone()),
             AppError::Azure(e) => ("Azure said no".into(), describe_azure_error(e)),
             AppError::Forbidden(why) => ("Not allowed".into(), why.clone()),
+            AppError::Conflict(why) => ("Not now".into(), why.clone()),
             AppError::CsrfRejected => (
                 "This request was refused".into(),
                 "It did not carry this session's security token (the page may be from an earlier session, or from another site). Reload the page and try again.".into(),

@@ -4,6 +4,7 @@
 //! and the emulator alike.
 
 pub mod accounts;
+pub mod applications;
 pub mod arm_ids;
 pub mod compute;
 pub mod durations;
@@ -17,3 +18,4 @@ pub mod scale;
 pub mod schedules;
 pub mod setup_scripts;
 pub mod ssh;
+pub mod transitions;

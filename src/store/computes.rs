@@ -159,6 +159,16 @@ pub async fn get_row(db: &SqlitePool, name: &str) -> sqlx::Result<Option<Compute
     .await
 }
 
+/// Azure's whole resource as last read, for pages that show more than the list's columns.
+pub async fn resource(db: &SqlitePool, name: &str) -> sqlx::Result<Option<serde_json::Value>> {
+    let key = name_key(name);
+    let json = sqlx::query_scalar!("SELECT resource_json FROM computes WHERE name_key = ?", key)
+        .fetch_optional(db)
+        .await?;
+    // The cache only ever holds what serde wrote; an unreadable row reads as empty.
+    Ok(json.map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)))
+}
+
 pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"SELECT COUNT(*) AS "count!: i64" FROM computes"#)
         .fetch_one(db)

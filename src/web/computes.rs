@@ -16,6 +16,7 @@ use axum::extract::ConnectInfo;
 use super::auth::{CurrentUser, People, audit};
 use super::htmx::is_htmx;
 use super::{AppState, Chrome};
+use crate::domain::applications::{Application, applications_open_in};
 use crate::domain::compute::{ComputeKind, is_transitional, state_label, state_tone};
 use crate::domain::roles::{Ownership, Permission, Role};
 use crate::error::AppError;
@@ -310,6 +311,8 @@ pub struct RowView {
     created: String,
     created_iso: String,
     region: String,
+    /// (label, link) of the applications, for the instance's owner while it runs.
+    apps: Vec<(&'static str, String)>,
 }
 
 #[derive(Template)]
@@ -388,7 +391,7 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
     let rows: Vec<RowView> = result
         .rows
         .iter()
-        .map(|row| row_view(row, &state.auth.people))
+        .map(|row| row_view(row, &state.auth.people, &me))
         .collect();
     let tabs = Tab::ALL
         .into_iter()
@@ -531,6 +534,21 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
     }
 }
 
+/// One row's HTML as the list shows it to this person, or nothing when the compute is gone.
+pub(super) fn render_row(
+    state: &AppState,
+    current: &CurrentUser,
+    name: &str,
+) -> Result<String, AppError> {
+    match state.computes.row(name) {
+        Some(row) => Ok(RowFragment {
+            row: row_view(&row, &state.auth.people, &current.user.object_id),
+        }
+        .render()?),
+        None => Ok(String::new()),
+    }
+}
+
 /// One row, for a transitional row's self-refresh. A compute that is gone returns nothing,
 /// which removes the row.
 async fn row(
@@ -542,7 +560,7 @@ async fn row(
     match state.computes.row(&name) {
         Some(row) => Ok(Html(
             RowFragment {
-                row: row_view(&row, &state.auth.people),
+                row: row_view(&row, &state.auth.people, &current.user.object_id),
             }
             .render()?,
         )
@@ -603,8 +621,29 @@ async fn refresh(
     Ok(Redirect::to(&format!("/computes?tab={}", tab.slug())).into_response())
 }
 
-fn row_view(row: &ComputeRow, people: &People) -> RowView {
+fn row_view(row: &ComputeRow, people: &People, viewer: &str) -> RowView {
+    let owns_running_instance = row.kind == ComputeKind::Instance.as_str()
+        && row.owner_object_id.as_deref() == Some(viewer)
+        && applications_open_in(&row.state);
+    let apps = if owns_running_instance {
+        Application::ALL
+            .into_iter()
+            .map(|app| {
+                (
+                    app.label(),
+                    format!(
+                        "/computes/{}/open/{}",
+                        url_path_segment(&row.name),
+                        app.slug()
+                    ),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     RowView {
+        apps,
         name: row.name.clone(),
         row_url: format!("/computes/{}/row", url_path_segment(&row.name)),
         tone: state_tone(&row.state).css_class(),

@@ -1,6 +1,8 @@
 //! The HTTP side: router, layers, and one module per page.
 
+mod actions;
 mod admin;
+mod applications;
 pub(crate) mod assets;
 pub mod auth;
 mod computes;
@@ -109,6 +111,8 @@ pub fn router(state: AppState, sessions: SessionStore, settings: &SessionSetting
         .route("/", get(|| async { Redirect::to("/computes") }))
         .merge(computes::router())
         .merge(create::router())
+        .merge(applications::router())
+        .merge(actions::router())
         .merge(auth::router())
         .merge(admin::router())
         .fallback(not_found)

@@ -1,6 +1,8 @@
 //! Integration tests: the real server on an ephemeral port, real HTTP, a real SQLite file, and
 //! the emulator over real HTTP. One binary, so the crate is linked once.
 
+mod actions;
+mod applications;
 mod arm_client;
 mod compute_page;
 mod create;

@@ -6,11 +6,15 @@ use compute_studio::store;
 
 use crate::helpers::demo_app;
 
+/// A request of the matrix: method, path, form fields, and the status the role should get.
+type Case<'a> = (&'a str, String, Vec<(&'a str, String)>, u16);
+
 const ROLES: [&str; 4] = ["reader", "member", "contributor", "admin"];
 
 #[tokio::test]
 async fn every_route_for_every_role() {
-    let (_emulator, app, _dir) = demo_app().await;
+    let (emulator, app, _dir) = demo_app().await;
+    let arm = crate::helpers::arm_client(&emulator);
     // Somebody else, whose role the state-changing admin route would try to change.
     let other = DEMO_USERS.iter().find(|u| u.role == "reader").unwrap();
     app.sign_in_user(other, "/computes").await;
@@ -25,37 +29,105 @@ async fn every_route_for_every_role() {
         app.sign_in_as(role).await;
         let is_admin = role == "admin";
         let expect = |allowed: bool, ok: u16| if allowed { ok } else { 403 };
-        let cases: Vec<(&str, String, u16)> = vec![
-            ("GET", "/computes?owner=all".into(), 200),
-            ("GET", format!("/computes/{some_instance}/row"), 200),
-            ("POST", "/computes/refresh".into(), 303),
-            ("GET", "/admin/roles".into(), expect(is_admin, 200)),
+        let is_member_or_more = role != "reader";
+        let is_contributor_or_more = matches!(role, "contributor" | "admin");
+        let form_token = if is_member_or_more {
+            let (_, page) = app.get_text("/computes/new?kind=instance").await;
+            let marker = "name=\"form_token\" value=\"";
+            let start = page.find(marker).unwrap() + marker.len();
+            page[start..start + 64].to_string()
+        } else {
+            // A reader never gets the form; a well-formed token of their own still gets a 403.
+            "ab".repeat(32)
+        };
+        let created_name = format!("matrix-{role}");
+        let role_change: Vec<(&str, String)> = vec![
+            ("tenant_id", other.tenant_id.to_string()),
+            ("role", "contributor".to_string()),
+        ];
+        let create_instance: Vec<(&str, String)> = vec![
+            ("kind", "instance".into()),
+            ("step", "create".into()),
+            ("form_token", form_token.clone()),
+            ("name", created_name.clone()),
+            ("vm_type", "cpu".into()),
+            ("vm_size", "Standard_DS3_v2".into()),
+            ("public_ip", "on".into()),
+        ];
+        let check_name: Vec<(&str, String)> =
+            vec![("kind", "instance".into()), ("name", "fine-name".into())];
+        let cases: Vec<Case> = vec![
+            ("GET", "/computes?owner=all".into(), vec![], 200),
+            ("GET", format!("/computes/{some_instance}/row"), vec![], 200),
+            (
+                "POST",
+                "/computes/refresh".into(),
+                vec![("tab", "instances".into())],
+                303,
+            ),
+            (
+                "GET",
+                "/computes/new?kind=instance".into(),
+                vec![],
+                expect(is_member_or_more, 200),
+            ),
+            (
+                "GET",
+                "/computes/new?kind=cluster".into(),
+                vec![],
+                expect(is_contributor_or_more, 200),
+            ),
+            (
+                "POST",
+                "/computes/new/check".into(),
+                check_name,
+                expect(is_member_or_more, 200),
+            ),
+            (
+                "POST",
+                "/computes/new".into(),
+                create_instance,
+                expect(is_member_or_more, 303),
+            ),
+            // Whatever the role, only the owner (Ada, the admin) opens her instance's apps.
+            (
+                "GET",
+                "/computes/ada-dev-box/open/jupyterlab".into(),
+                vec![],
+                expect(is_admin, 303),
+            ),
+            ("GET", "/admin/roles".into(), vec![], expect(is_admin, 200)),
             (
                 "POST",
                 format!("/admin/roles/{}", other.object_id),
+                role_change,
                 expect(is_admin, 303),
             ),
-            ("GET", "/admin/audit".into(), expect(is_admin, 200)),
-            ("GET", "/admin/audit.csv".into(), expect(is_admin, 200)),
+            ("GET", "/admin/audit".into(), vec![], expect(is_admin, 200)),
+            (
+                "GET",
+                "/admin/audit.csv".into(),
+                vec![],
+                expect(is_admin, 200),
+            ),
         ];
-        for (method, path, expected) in cases {
+        for (method, path, fields, expected) in cases {
             let status = match method {
                 "GET" => app.get(&path).await.status().as_u16(),
-                _ => app
-                    .post_form(
-                        &path,
-                        &[
-                            ("tab", "instances"),
-                            ("tenant_id", other.tenant_id),
-                            ("role", "contributor"),
-                        ],
-                    )
-                    .await
-                    .status()
-                    .as_u16(),
+                _ => {
+                    let fields: Vec<(&str, &str)> =
+                        fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    app.post_form(&path, &fields).await.status().as_u16()
+                }
             };
             assert_eq!(status, expected, "{role} {method} {path}");
         }
+        let created = arm.get_compute(&created_name).await.unwrap();
+        assert_eq!(
+            created.is_some(),
+            is_member_or_more,
+            "a refused create reaches Azure never ({role})"
+        );
         let overridden =
             store::users::role_override(app.sync.db(), other.object_id, other.tenant_id)
                 .await
