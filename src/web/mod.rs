@@ -11,6 +11,7 @@ mod forms;
 mod health;
 mod htmx;
 pub mod notice;
+mod reassign;
 pub mod sealed;
 mod security;
 
@@ -113,6 +114,7 @@ pub fn router(state: AppState, sessions: SessionStore, settings: &SessionSetting
         .merge(create::router())
         .merge(applications::router())
         .merge(actions::router())
+        .merge(reassign::router())
         .merge(auth::router())
         .merge(admin::router())
         .fallback(not_found)

@@ -605,3 +605,94 @@ async fn forms_a_browser_never_sends_get_a_clear_400() {
     assert_eq!(status, 400, "a damaged form token");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_admin_reassigns_an_instance_by_copy_then_confirmed_delete() {
+    let (emulator, app, _dir) = demo_app().await;
+    let alan = DEMO_USERS
+        .iter()
+        .find(|u| u.role == "member" && u.name.starts_with("Alan"))
+        .unwrap();
+    app.another_browser().sign_in_user(alan, "/computes").await;
+    let member = app.another_browser();
+    member.sign_in_as("member").await;
+    assert_eq!(
+        member.get_text("/computes/katherine-eda/reassign").await.0,
+        403,
+        "admins only"
+    );
+
+    let admin = app.another_browser();
+    admin.sign_in_as("admin").await;
+    let (status, page) = admin.get_text("/computes/katherine-eda/reassign").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("cannot change it afterwards"),
+        "the page explains why"
+    );
+    assert!(page.contains(alan.name), "people who signed in are offered");
+    let alan_choice = format!("{}|{}", alan.object_id, alan.tenant_id);
+
+    let (status, form) = admin
+        .get_text(&format!(
+            "/computes/new?kind=instance&copy_of=katherine-eda&assign_to={}",
+            crate::helpers::urlencode(&alan_choice)
+        ))
+        .await;
+    assert_eq!(status, 200, "{form}");
+    assert!(form.contains("name=\"replaces\" value=\"katherine-eda\""));
+    let old = arm_client(&emulator)
+        .get_compute("katherine-eda")
+        .await
+        .unwrap()
+        .unwrap();
+    let old_size = old.inner_str("vmSize").unwrap().to_string();
+    assert!(
+        form.contains(&format!("value=\"{old_size}\" checked")),
+        "the copy keeps the size"
+    );
+
+    let token = field_value(&form, "form_token");
+    let mut fields = instance_fields(&token, "alan-eda", "create");
+    fields.retain(|(k, _)| !matches!(*k, "vm_size" | "vm_type"));
+    let vm_type = if old_size.contains("_N") {
+        "gpu"
+    } else {
+        "cpu"
+    };
+    fields.extend([
+        ("vm_size", old_size.as_str()),
+        ("vm_type", vm_type),
+        ("assign_to", alan_choice.as_str()),
+        ("replaces", "katherine-eda"),
+    ]);
+    let (status, to, body) = post(&admin, "/computes/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(to, "/computes/katherine-eda/reassign?created=alan-eda");
+    let (_, step_two) = admin.get_text(&to).await;
+    assert!(
+        step_two.contains("Step 2: delete katherine-eda"),
+        "{step_two}"
+    );
+
+    let (status, _, _) = post(
+        &admin,
+        "/computes/katherine-eda/delete",
+        &[("confirm_name", "katherine-eda")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let arm = arm_client(&emulator);
+    eventually(Duration::from_secs(10), "the old instance is gone", || {
+        let arm = arm.clone();
+        async move { arm.get_compute("katherine-eda").await.unwrap().is_none() }
+    })
+    .await;
+    let new = arm.get_compute("alan-eda").await.unwrap().unwrap();
+    assert_eq!(
+        new.properties.unwrap().properties.unwrap()["personalComputeInstanceSettings"]["assignedUser"]
+            ["objectId"],
+        alan.object_id
+    );
+    app.stop().await;
+}

@@ -33,6 +33,7 @@ pub const FIELDS: &[&str] = &[
     "assign_to",
     "assign_object_id",
     "assign_tenant_id",
+    "replaces",
 ];
 pub const FIELD_PREFIXES: &[&str] = &["schedule-", "creation_script_", "startup_script_"];
 
@@ -54,6 +55,8 @@ pub struct InstanceForm {
     pub assign_to: String,
     pub assign_object_id: String,
     pub assign_tenant_id: String,
+    /// When an admin reassigns: the instance this one replaces (deleted afterwards).
+    pub replaces: String,
 }
 
 /// Who the instance will belong to.
@@ -102,7 +105,50 @@ impl InstanceForm {
             assign_to: fields.one("assign_to")?,
             assign_object_id: fields.one("assign_object_id")?,
             assign_tenant_id: fields.one("assign_tenant_id")?,
+            replaces: fields.one("replaces")?.trim().to_string(),
         })
+    }
+
+    /// The settings of an existing instance, for its replacement: Azure cannot give an
+    /// instance to somebody else, so reassigning is creating a copy for them. The name is
+    /// left to choose (the old one is still taken).
+    pub fn copied_from(resource: &Value) -> InstanceForm {
+        let inner = &resource["properties"]["properties"];
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let vm_size = text(&inner["vmSize"]);
+        let ssh_key = text(&inner["sshSettings"]["adminPublicKey"]);
+        let idle_minutes = inner["idleTimeBeforeShutdown"]
+            .as_str()
+            .and_then(|iso| idle_shutdown::check_iso(iso).ok())
+            .map(|m| m.to_string())
+            .unwrap_or_default();
+        let schedules = inner["schedules"]["computeStartStop"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| Schedule::from_arm(s).ok())
+            .map(|s| s.to_input())
+            .collect();
+        let script = |which: &str| copied_script(&inner["setupScripts"]["scripts"][which]);
+        InstanceForm {
+            name: String::new(),
+            vm_type: if vm_size.to_ascii_uppercase().contains("_N") {
+                "gpu".into()
+            } else {
+                "cpu".into()
+            },
+            vm_size,
+            ssh: inner["sshSettings"]["sshPublicAccess"].as_str() == Some("Enabled")
+                && !ssh_key.is_empty(),
+            ssh_key,
+            subnet: text(&inner["subnet"]["id"]),
+            public_ip: inner["enableNodePublicIp"].as_bool().unwrap_or(true),
+            idle_minutes,
+            schedules,
+            creation_script: script("creationScript"),
+            startup_script: script("startupScript"),
+            ..InstanceForm::blank()
+        }
     }
 
     /// Every rule; all problems at once, each on its field.
@@ -334,6 +380,38 @@ fn checked_script(
             errors.extend(problems.iter().cloned());
             None
         }
+    }
+}
+
+/// A setup script as Azure holds it, back in the form's terms.
+fn copied_script(script: &Value) -> ScriptInput {
+    let data = script["scriptData"].as_str().unwrap_or_default();
+    let (source, inline, path) = match script["scriptSource"].as_str().unwrap_or_default() {
+        "inline" => {
+            use base64::Engine;
+            let text = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_default();
+            ("inline", text, String::new())
+        }
+        "" => ("none", String::new(), String::new()),
+        _ => ("path", String::new(), data.to_string()),
+    };
+    ScriptInput {
+        source: source.into(),
+        inline,
+        path,
+        arguments: script["scriptArguments"]
+            .as_str()
+            .unwrap_or_default()
+            .into(),
+        timeout: script["timeout"]
+            .as_str()
+            .and_then(|t| t.strip_suffix('m'))
+            .unwrap_or_default()
+            .into(),
     }
 }
 

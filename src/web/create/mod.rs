@@ -49,6 +49,11 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 pub struct KindParam {
     kind: Option<String>,
+    /// Reassigning: the instance whose settings the new one copies.
+    copy_of: Option<String>,
+    assign_to: Option<String>,
+    assign_object_id: Option<String>,
+    assign_tenant_id: Option<String>,
 }
 
 /// The kinds this page creates.
@@ -132,9 +137,12 @@ async fn new_form(
 ) -> Result<Response, AppError> {
     let kind = FormKind::parse(params.kind.as_deref())?;
     current.require(kind.permission(), Ownership::NoCompute)?;
-    let filled = match kind {
-        FormKind::Instance => Filled::Instance(InstanceForm::blank()),
-        FormKind::Cluster => Filled::Cluster(ClusterForm::blank()),
+    let filled = match (kind, params.copy_of.as_deref()) {
+        (FormKind::Instance, Some(old)) if !old.is_empty() => {
+            Filled::Instance(replacement_form(&state, &current, old, &params).await?)
+        }
+        (FormKind::Instance, _) => Filled::Instance(InstanceForm::blank()),
+        (FormKind::Cluster, _) => Filled::Cluster(ClusterForm::blank()),
     };
     render_form(
         &state,
@@ -145,6 +153,31 @@ async fn new_form(
         StatusCode::OK,
     )
     .await
+}
+
+/// The create form for the replacement of `old`, for the person the admin chose.
+async fn replacement_form(
+    state: &AppState,
+    current: &CurrentUser,
+    old: &str,
+    params: &KindParam,
+) -> Result<InstanceForm, AppError> {
+    current.require(Permission::CreateOnBehalf, Ownership::NoCompute)?;
+    let row = state
+        .computes
+        .row(old)
+        .filter(|r| r.kind == ComputeKind::Instance.as_str())
+        .ok_or_else(|| AppError::NotFound(format!("compute instance named '{old}'")))?;
+    let resource = store::computes::resource(&state.db, &row.name)
+        .await?
+        .unwrap_or_default();
+    Ok(InstanceForm {
+        replaces: row.name.clone(),
+        assign_to: params.assign_to.clone().unwrap_or_default(),
+        assign_object_id: params.assign_object_id.clone().unwrap_or_default(),
+        assign_tenant_id: params.assign_tenant_id.clone().unwrap_or_default(),
+        ..InstanceForm::copied_from(&resource)
+    })
 }
 
 async fn submit(
@@ -159,6 +192,14 @@ async fn submit(
     let step = Step::parse(&fields.one("step")?)?;
     let token = checked_form_token(&fields.one("form_token")?)?;
     let mut filled = read_form(&state, kind, &fields)?;
+    if let Some(old) = replaced(&filled) {
+        current.require(Permission::CreateOnBehalf, Ownership::NoCompute)?;
+        if state.computes.row(old).is_none() {
+            return Err(AppError::NotFound(format!(
+                "compute instance named '{old}' (the one being replaced)"
+            )));
+        }
+    }
     if let Filled::Instance(form) = &mut filled {
         match step {
             Step::AddSchedule => form.schedules.push(views::new_schedule_input()),
@@ -273,6 +314,15 @@ async fn create(
                 peer,
             )
             .await;
+            if let Some(old) = replaced(&filled) {
+                // Reassigning: back to the old instance's page, to delete it once confirmed.
+                return Ok(Redirect::to(&format!(
+                    "/computes/{}/reassign?created={}",
+                    url_segment(old),
+                    url_segment(&plan.name)
+                ))
+                .into_response());
+            }
             notice::put(
                 session,
                 Notice::good(
@@ -301,6 +351,18 @@ async fn create(
             render_form(state, current, filled, token, &errors, status).await
         }
     }
+}
+
+/// The instance a reassigning create replaces, if it is one.
+fn replaced(filled: &Filled) -> Option<&str> {
+    match filled {
+        Filled::Instance(form) if !form.replaces.is_empty() => Some(&form.replaces),
+        _ => None,
+    }
+}
+
+fn url_segment(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// Azure's refusal, on the field it is about when there is one.
