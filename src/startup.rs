@@ -162,8 +162,10 @@ impl Application {
             },
             idle_timeout: settings.session_idle,
         };
+        let shutdown = CancellationToken::new();
         let router = web::router(
             AppState {
+                shutdown: shutdown.clone(),
                 db,
                 computes,
                 sync: sync.clone(),
@@ -191,7 +193,7 @@ impl Application {
             router,
             sessions,
             sync,
-            shutdown: CancellationToken::new(),
+            shutdown,
             emulator,
         })
     }

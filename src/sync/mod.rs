@@ -51,10 +51,25 @@ impl Default for SyncConfig {
     }
 }
 
-/// A compute whose cached row changed (or disappeared).
+/// What the sync tasks tell the pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComputeChanged {
-    pub name: String,
+pub enum SyncEvent {
+    /// A compute whose cached row changed (or disappeared).
+    ComputeChanged { name: String },
+    /// An operation the dashboard followed has ended; its starter is told.
+    OperationEnded(EndedOperation),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedOperation {
+    pub compute_name: String,
+    pub action: String,
+    /// Object id of the person who started it.
+    pub started_by: String,
+    /// `succeeded`, `failed`, `canceled` or `unknown`.
+    pub status: String,
+    /// Azure's words when it failed.
+    pub message: Option<String>,
 }
 
 /// Handle to the sync machinery; cheap to clone.
@@ -68,7 +83,7 @@ struct Inner {
     computes: Arc<ComputeStore>,
     arm: ArmClient,
     config: SyncConfig,
-    events: broadcast::Sender<ComputeChanged>,
+    events: broadcast::Sender<SyncEvent>,
     poller_wakeup: Notify,
     resync_lock: tokio::sync::Mutex<()>,
     /// When this process's sync began: unanswered requests older than it were lost in a crash.
@@ -115,7 +130,7 @@ impl Sync {
         self.inner.resyncs.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<ComputeChanged> {
+    pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {
         self.inner.events.subscribe()
     }
 
@@ -145,9 +160,13 @@ impl Sync {
 
     fn publish(&self, name: &str) {
         // Nobody listening is fine: pages re-read the cache when they connect.
-        let _ = self.inner.events.send(ComputeChanged {
+        let _ = self.inner.events.send(SyncEvent::ComputeChanged {
             name: name.to_string(),
         });
+    }
+
+    fn publish_end(&self, ended: EndedOperation) {
+        let _ = self.inner.events.send(SyncEvent::OperationEnded(ended));
     }
 
     fn wake_poller(&self) {

@@ -98,7 +98,14 @@ impl Sync {
         }
         match operations::finish(&self.inner.db, &op.id, status, &store::now(), error).await {
             Ok(true) => {
-                tracing::info!(operation = %op.id, compute = %op.compute_name, action = %op.action, status, "operation ended")
+                tracing::info!(operation = %op.id, compute = %op.compute_name, action = %op.action, status, "operation ended");
+                self.publish_end(super::EndedOperation {
+                    compute_name: op.compute_name.clone(),
+                    action: op.action.clone(),
+                    started_by: op.started_by.clone(),
+                    status: status.to_string(),
+                    message: error.map(|(_, message)| message.to_string()),
+                });
             }
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "recording the end of an operation failed"),

@@ -13,6 +13,9 @@ pub const HTMX_PATH: &str = "/static/vendor/htmx-2.0.11.min.js";
 pub const HTMX_SRI: &str =
     "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg";
 
+pub const SSE_PATH: &str = "/static/vendor/htmx-ext-sse-2.2.4.min.js";
+pub const SSE_SRI: &str = "sha384-A986SAtodyH8eg8x8irJnYUk7i9inVQqYigD6qZ9evobksGNIXfeFvDwLSHcp31N";
+
 struct Asset {
     path: &'static str,
     content_type: &'static str,
@@ -98,16 +101,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_integrity_hash_matches_the_vendored_file() {
-        let htmx = ASSETS
-            .iter()
-            .find(|a| HTMX_PATH.ends_with(a.path))
-            .expect("htmx is served");
-        let digest = base64::engine::general_purpose::STANDARD.encode(Sha384::digest(htmx.bytes));
-        assert_eq!(
-            HTMX_SRI,
-            format!("sha384-{digest}"),
-            "update HTMX_SRI after changing the file"
-        );
+    fn the_integrity_hashes_match_the_vendored_files() {
+        for (path, sri) in [(HTMX_PATH, HTMX_SRI), (SSE_PATH, SSE_SRI)] {
+            let file = ASSETS
+                .iter()
+                .find(|a| path.ends_with(a.path))
+                .expect("the file is served");
+            let digest =
+                base64::engine::general_purpose::STANDARD.encode(Sha384::digest(file.bytes));
+            assert_eq!(
+                sri,
+                format!("sha384-{digest}"),
+                "update the SRI constant of {path} after changing the file"
+            );
+        }
     }
 }

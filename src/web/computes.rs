@@ -19,6 +19,7 @@ use super::{AppState, Chrome};
 use crate::domain::applications::{Application, applications_open_in};
 use crate::domain::compute::{ComputeKind, is_transitional, state_label, state_tone};
 use crate::domain::roles::{Ownership, Permission, Role};
+use crate::domain::transitions::ComputeAction;
 use crate::error::AppError;
 use crate::store::computes::ComputeRow;
 use crate::store::computes::{ListQuery as StoreQuery, SortKey};
@@ -106,21 +107,21 @@ impl Tab {
 /// The list's URL parameters: everything a view is made of, so it can be bookmarked and shared.
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct ListParams {
-    tab: Option<String>,
+    pub(super) tab: Option<String>,
     /// `me`, `all`, or an owner's object id.
-    owner: Option<String>,
-    state: Option<String>,
-    size: Option<String>,
-    q: Option<String>,
-    sort: Option<String>,
-    dir: Option<String>,
-    page: Option<String>,
-    page_size: Option<String>,
+    pub(super) owner: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) size: Option<String>,
+    pub(super) q: Option<String>,
+    pub(super) sort: Option<String>,
+    pub(super) dir: Option<String>,
+    pub(super) page: Option<String>,
+    pub(super) page_size: Option<String>,
 }
 
 /// The parameters, checked: each bad value is refused with the rule it breaks.
 #[derive(Debug, Clone)]
-struct View {
+pub(super) struct View {
     tab: Tab,
     owner: OwnerChoice,
     state: Option<String>,
@@ -150,7 +151,11 @@ const SORTS: [(&str, SortKey); 6] = [
 pub const PAGE_SIZES: [usize; 4] = [10, 25, 50, 100];
 
 impl View {
-    fn parse(params: &ListParams, role: Role, default_page_size: usize) -> Result<View, AppError> {
+    pub(super) fn parse(
+        params: &ListParams,
+        role: Role,
+        default_page_size: usize,
+    ) -> Result<View, AppError> {
         let text = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
@@ -239,8 +244,27 @@ impl View {
         })
     }
 
+    /// The cache query of this view, for the person `me`.
+    pub(super) fn store_query(&self, me: &str, offset: usize, limit: usize) -> StoreQuery {
+        StoreQuery {
+            kind: self.tab.kind().as_str().to_string(),
+            owner: match &self.owner {
+                OwnerChoice::Me => Some(me.to_string()),
+                OwnerChoice::All => None,
+                OwnerChoice::Person(id) => Some(id.clone()),
+            },
+            state: self.state.clone(),
+            vm_size: self.size.clone(),
+            search: self.q.clone(),
+            sort: self.sort.1,
+            descending: self.descending,
+            offset,
+            limit,
+        }
+    }
+
     /// The URL of this view with some parameters changed (`None` removes one).
-    fn url_with(&self, changes: &[(&str, Option<String>)]) -> String {
+    pub(super) fn url_with(&self, changes: &[(&str, Option<String>)]) -> String {
         let owner = match &self.owner {
             OwnerChoice::Me => "me".to_string(),
             OwnerChoice::All => "all".to_string(),
@@ -301,7 +325,6 @@ struct Column {
 /// One row as the template shows it; every value is ready to print.
 pub struct RowView {
     name: String,
-    row_url: String,
     state: String,
     tone: &'static str,
     transitional: bool,
@@ -313,6 +336,19 @@ pub struct RowView {
     region: String,
     /// (label, link) of the applications, for the instance's owner while it runs.
     apps: Vec<(&'static str, String)>,
+    /// The actions this person may take on it in its state.
+    actions: Vec<RowAction>,
+    /// Whether the row has a bulk-selection box (the person may operate compute at all).
+    selectable: bool,
+    /// The token the row's forms carry (rows are also rendered alone, for htmx and the stream).
+    csrf_token: String,
+}
+
+/// A button of a row: posted at once, or a link to its confirmation page.
+pub struct RowAction {
+    slug: &'static str,
+    label: &'static str,
+    confirm_url: Option<String>,
 }
 
 #[derive(Template)]
@@ -338,6 +374,12 @@ struct ListPage {
     pager: Pager,
     /// The create form for this tab, when the person may create its kind.
     new_url: Option<String>,
+    /// This very view, re-read when the set of computes changes.
+    self_url: String,
+    /// Whether the bulk bar is shown.
+    can_operate: bool,
+    /// The view's filters, carried by the bulk form ("all matching").
+    filter_fields: Vec<(&'static str, String)>,
 }
 
 #[derive(Template)]
@@ -371,27 +413,14 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
     let counts = state.computes.count_by_kind();
     let count_of = |kind: ComputeKind| counts.get(kind.as_str()).copied().unwrap_or(0);
     let me = current.user.object_id.clone();
-    let owner_filter = match &view.owner {
-        OwnerChoice::Me => Some(me.clone()),
-        OwnerChoice::All => None,
-        OwnerChoice::Person(id) => Some(id.clone()),
-    };
     let offset = (view.page - 1) * view.page_size;
-    let result = state.computes.query(&StoreQuery {
-        kind: view.tab.kind().as_str().to_string(),
-        owner: owner_filter.clone(),
-        state: view.state.clone(),
-        vm_size: view.size.clone(),
-        search: view.q.clone(),
-        sort: view.sort.1,
-        descending: view.descending,
-        offset,
-        limit: view.page_size,
-    });
+    let query = view.store_query(&me, offset, view.page_size);
+    let owner_filter = query.owner.clone();
+    let result = state.computes.query(&query);
     let rows: Vec<RowView> = result
         .rows
         .iter()
-        .map(|row| row_view(row, &state.auth.people, &me))
+        .map(|row| row_view(row, &state.auth.people, current))
         .collect();
     let tabs = Tab::ALL
         .into_iter()
@@ -500,8 +529,23 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
             .then(|| "/computes/new?kind=cluster".to_string()),
         _ => None,
     };
+    let mut filter_fields = vec![("tab", view.tab.slug().to_string())];
+    let owner_value = match &view.owner {
+        OwnerChoice::Me => "me".to_string(),
+        OwnerChoice::All => "all".to_string(),
+        OwnerChoice::Person(id) => id.clone(),
+    };
+    filter_fields.push(("owner", owner_value));
+    for (key, value) in [("state", &view.state), ("size", &view.size), ("q", &view.q)] {
+        if let Some(value) = value {
+            filter_fields.push((key, value.clone()));
+        }
+    }
     ListPage {
         new_url,
+        self_url: view.url_with(&[]),
+        can_operate: may_operate_something(current),
+        filter_fields,
         chrome: state.chrome_for(current),
         tabs,
         tab_slug: view.tab.slug(),
@@ -542,7 +586,7 @@ pub(super) fn render_row(
 ) -> Result<String, AppError> {
     match state.computes.row(name) {
         Some(row) => Ok(RowFragment {
-            row: row_view(&row, &state.auth.people, &current.user.object_id),
+            row: row_view(&row, &state.auth.people, current),
         }
         .render()?),
         None => Ok(String::new()),
@@ -560,7 +604,7 @@ async fn row(
     match state.computes.row(&name) {
         Some(row) => Ok(Html(
             RowFragment {
-                row: row_view(&row, &state.auth.people, &current.user.object_id),
+                row: row_view(&row, &state.auth.people, &current),
             }
             .render()?,
         )
@@ -621,7 +665,8 @@ async fn refresh(
     Ok(Redirect::to(&format!("/computes?tab={}", tab.slug())).into_response())
 }
 
-fn row_view(row: &ComputeRow, people: &People, viewer: &str) -> RowView {
+fn row_view(row: &ComputeRow, people: &People, current: &CurrentUser) -> RowView {
+    let viewer = current.user.object_id.as_str();
     let owns_running_instance = row.kind == ComputeKind::Instance.as_str()
         && row.owner_object_id.as_deref() == Some(viewer)
         && applications_open_in(&row.state);
@@ -644,8 +689,10 @@ fn row_view(row: &ComputeRow, people: &People, viewer: &str) -> RowView {
     };
     RowView {
         apps,
+        actions: row_actions(row, current),
+        selectable: may_operate_something(current),
+        csrf_token: current.csrf_token.clone(),
         name: row.name.clone(),
-        row_url: format!("/computes/{}/row", url_path_segment(&row.name)),
         tone: state_tone(&row.state).css_class(),
         transitional: is_transitional(&row.state),
         state: state_label(&row.state),
@@ -667,6 +714,42 @@ fn row_view(row: &ComputeRow, people: &People, viewer: &str) -> RowView {
         created_iso: row.created_on.clone().unwrap_or_default(),
         region: row.location.clone().unwrap_or_default(),
     }
+}
+
+/// Members and up act on some compute: they get the bulk bar and row boxes.
+fn may_operate_something(current: &CurrentUser) -> bool {
+    current
+        .require(Permission::OperateCompute, Ownership::Owner)
+        .is_ok()
+}
+
+/// The actions a row offers: allowed in its state (domain) and to this person (roles).
+fn row_actions(row: &ComputeRow, current: &CurrentUser) -> Vec<RowAction> {
+    let kind = ComputeKind::parse(&row.kind).unwrap_or(ComputeKind::Other);
+    let ownership = match kind {
+        ComputeKind::Instance => current.owns(row.owner_object_id.as_deref()),
+        _ => Ownership::NotOwner,
+    };
+    if current
+        .require(Permission::OperateCompute, ownership)
+        .is_err()
+    {
+        return Vec::new();
+    }
+    ComputeAction::offered(kind, &row.state)
+        .into_iter()
+        .map(|action| RowAction {
+            slug: action.slug(),
+            label: action.label(),
+            confirm_url: action.needs_confirmation().then(|| {
+                format!(
+                    "/computes/{}/{}",
+                    url_path_segment(&row.name),
+                    action.slug()
+                )
+            }),
+        })
+        .collect()
 }
 
 fn kind_label(row: &ComputeRow) -> String {

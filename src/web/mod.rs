@@ -5,8 +5,10 @@ mod admin;
 mod applications;
 pub(crate) mod assets;
 pub mod auth;
+mod bulk;
 mod computes;
 pub mod create;
+mod events;
 mod forms;
 mod health;
 mod htmx;
@@ -66,6 +68,8 @@ pub struct AppState {
     pub offers: Arc<create::OfferCache>,
     /// Seals secrets that a form carries between its steps.
     pub sealer: Arc<sealed::Sealer>,
+    /// Cancelled when the server stops: long-lived responses (the live stream) end with it.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
@@ -115,6 +119,8 @@ pub fn router(state: AppState, sessions: SessionStore, settings: &SessionSetting
         .merge(applications::router())
         .merge(actions::router())
         .merge(reassign::router())
+        .merge(bulk::router())
+        .merge(events::router())
         .merge(auth::router())
         .merge(admin::router())
         .fallback(not_found)

@@ -80,7 +80,7 @@ async fn rows_show_state_size_owner_and_region() {
 }
 
 #[tokio::test]
-async fn a_transitional_row_refreshes_itself_until_it_settles() {
+async fn a_transitional_row_is_pushed_not_polled_until_it_settles() {
     let (emulator, app, _dir) = seeded_app().await;
     let arm = arm_client(&emulator);
     let location = emulator.emulator.config().location.clone();
@@ -91,14 +91,18 @@ async fn a_transitional_row_refreshes_itself_until_it_settles() {
 
     let (status, row) = app.get_text("/computes/fresh-box/row").await;
     assert_eq!(status, 200);
-    assert!(row.contains("hx-get=\"/computes/fresh-box/row\""), "{row}");
-    assert!(row.contains("hx-trigger=\"every 2s\"") && row.contains("spinner"));
+    assert!(
+        row.contains("sse-swap=\"row-fresh-box\""),
+        "the live stream replaces it: {row}"
+    );
+    assert!(row.contains("spinner"));
+    assert!(!row.contains("every 2s"), "no polling per row");
     assert!(!row.contains("<html"), "a fragment, not a page");
 
-    // The watcher re-reads it; once settled, the row stops asking.
+    // The watcher re-reads it until it settles.
     eventually(Duration::from_secs(5), "the row to settle", || async {
         let (_, row) = app.get_text("/computes/fresh-box/row").await;
-        row.contains(">Running<") && !row.contains("hx-get")
+        row.contains(">Running<") && !row.contains("spinner")
     })
     .await;
     let (_, gone) = app.get_text("/computes/no-such-box/row").await;

@@ -9,6 +9,7 @@ mod create;
 mod emulator_signin;
 mod helpers;
 mod id_tokens;
+mod live;
 mod poller;
 mod resync;
 mod roles;

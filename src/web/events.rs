@@ -1,0 +1,151 @@
+//! `/events`: the live stream of an open page (server-sent events, read by htmx's SSE
+//! extension). A row whose compute changed is pushed as its new HTML, for the person watching
+//! (their buttons, their links); a list whose set of computes changed is told to re-read
+//! itself; whoever started an operation hears when it ends.
+//!
+//! A stream that drops reconnects on its own (EventSource), sending the id of the last event
+//! it saw; a reconnecting page is told to re-read its list, so it catches up on what it missed.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::AppState;
+use super::auth::CurrentUser;
+use crate::domain::roles::{Ownership, Permission};
+use crate::error::{AppError, Flash};
+use crate::sync::{EndedOperation, SyncEvent};
+
+/// Event names the pages listen for.
+pub const LIST_CHANGED: &str = "list-changed";
+pub const NOTIFY: &str = "notify";
+
+/// The event of one compute's row: `row-{name}` (names are letters, digits and '-').
+pub fn row_event(name: &str) -> String {
+    format!("row-{}", name.to_ascii_lowercase())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/events", get(stream))
+}
+
+async fn stream(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    current.require(Permission::ViewCompute, Ownership::NoCompute)?;
+    let reconnected = headers.contains_key("last-event-id");
+    let watcher = Watcher {
+        events: state.sync.subscribe(),
+        known_total: state.computes.len(),
+        catch_up: reconnected,
+        next_id: 0,
+        state,
+        current,
+    };
+    let stream = futures_util::stream::unfold(watcher, |mut watcher| async move {
+        let event = watcher.next_event().await?;
+        Some((Ok(event), watcher))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// One open page's view of the sync events.
+struct Watcher {
+    state: AppState,
+    current: CurrentUser,
+    events: tokio::sync::broadcast::Receiver<SyncEvent>,
+    /// How many computes the page's list was drawn from, to notice creations and deletions.
+    known_total: usize,
+    catch_up: bool,
+    next_id: u64,
+}
+
+impl Watcher {
+    /// The next event for this page; `None` ends the stream (the server is shutting down).
+    async fn next_event(&mut self) -> Option<Event> {
+        if std::mem::take(&mut self.catch_up) {
+            return Some(self.event(LIST_CHANGED, String::new()));
+        }
+        loop {
+            let received = tokio::select! {
+                received = self.events.recv() => received,
+                // The server is stopping: end the stream so the connection can close.
+                () = self.state.shutdown.cancelled() => return None,
+            };
+            match received {
+                Ok(SyncEvent::ComputeChanged { name }) => {
+                    let total = self.state.computes.len();
+                    if total != self.known_total {
+                        self.known_total = total;
+                        return Some(self.event(LIST_CHANGED, String::new()));
+                    }
+                    match super::computes::render_row(&self.state, &self.current, &name) {
+                        Ok(html) => return Some(self.event(&row_event(&name), html)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, compute = %name, "could not render a row for the live stream")
+                        }
+                    }
+                }
+                Ok(SyncEvent::OperationEnded(ended))
+                    if ended.started_by == self.current.user.object_id =>
+                {
+                    return Some(self.event(NOTIFY, notification(&ended)));
+                }
+                Ok(SyncEvent::OperationEnded(_)) => {}
+                // Too slow to keep up: re-reading the list covers whatever was missed.
+                Err(RecvError::Lagged(_)) => return Some(self.event(LIST_CHANGED, String::new())),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    fn event(&mut self, name: &str, html: String) -> Event {
+        self.next_id += 1;
+        Event::default()
+            .id(self.next_id.to_string())
+            .event(name)
+            .data(html)
+    }
+}
+
+/// The message for the person who started an operation, as the page's flash shows it.
+fn notification(ended: &EndedOperation) -> String {
+    let succeeded = ended.status == crate::store::operations::status::SUCCEEDED;
+    let title = format!(
+        "{} {} {}.",
+        capitalised(&ended.action),
+        ended.compute_name,
+        match ended.status.as_str() {
+            "succeeded" => "finished",
+            "failed" => "failed",
+            "canceled" => "was canceled",
+            _ => "ended; Azure did not say how",
+        }
+    );
+    let message = ended.message.clone().unwrap_or_default();
+    Flash {
+        tone: if succeeded { "good" } else { "bad" },
+        title: &title,
+        message: &message,
+    }
+    .render()
+    .unwrap_or(title)
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
