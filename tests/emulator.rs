@@ -1638,7 +1638,7 @@ async fn cluster_identities_are_checked_and_completed() {
         (
             json!({ "type": "SystemAssigned", "userAssignedIdentities": { &id: {} } }),
             "BadRequest",
-            "does not allow".to_string(),
+            "only allowed with a UserAssigned type".to_string(),
         ),
     ];
     for (identity, code, named) in refused {
