@@ -1125,7 +1125,7 @@ async fn secrets_are_never_returned() {
     let body = json!({"properties": {"computeType": "AmlCompute", "properties": {
         "vmSize": "Standard_DS3_v2",
         "scaleSettings": {"maxNodeCount": 1},
-        "userAccountCredentials": {"adminUserName": "azureuser", "adminUserPassword": "hunter2", "adminUserSshPublicKey": "ssh-rsa AAAA"}}}});
+        "userAccountCredentials": {"adminUserName": "azureuser", "adminUserPassword": VALID_PASSWORD, "adminUserSshPublicKey": RSA_KEY}}}});
     let response = env.put_compute("secret-cluster", body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let text = env
@@ -1134,7 +1134,7 @@ async fn secrets_are_never_returned() {
         .text()
         .await
         .unwrap();
-    assert!(!text.contains("hunter2"));
+    assert!(!text.contains(VALID_PASSWORD));
     assert!(text.contains("adminUserSshPublicKey"));
 }
 
@@ -1638,7 +1638,7 @@ async fn cluster_identities_are_checked_and_completed() {
         (
             json!({ "type": "SystemAssigned", "userAssignedIdentities": { &id: {} } }),
             "BadRequest",
-            "does not allow".to_string(),
+            "only allowed with a UserAssigned type".to_string(),
         ),
     ];
     for (identity, code, named) in refused {
@@ -1649,4 +1649,362 @@ async fn cluster_identities_are_checked_and_completed() {
         let message = error["error"]["message"].as_str().unwrap();
         assert!(message.contains(&named), "{message}");
     }
+}
+
+// ----- the domain's rules on PUT and PATCH ----------------------------------------------------
+
+/// Keys made with `ssh-keygen` for these tests; their private halves were thrown away.
+const ED25519_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOTlGMmFWxsy513cAaDyjKn6Y4SA4Le5fO/3eUu3zrx8 ada@studio";
+const RSA_KEY: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCzHcKj7jtYYbnFG9EHP6zC8uhFj+Tf9RWP8XTSWzvkVlGENu7IVydQVI2Vc3/JVHQac0C4Wt2MXmPzgFDk+ZKRx4O6eDYuqRpLVcvwEdUyoBFa5YHUFDBOjiOJtf28zani6PbuUipdB60HAiIoAV1IdWKYnptKM1UwcAIDt/V/g5SaUHS8mMq6/bkqDU8UfRBAPpbiqGWBU82V/e/AUhQHr55WVXrJ0wGVPSVHTzMhJ1pHJdI1zvQu1LqPeX+m5q0RT2qtHjdngxy+uIz0zyuS7rFKyJMkUYTmQcNEZq7yUJCoQ0lHpogb8G0zKKPPIkS4+FY6Nho2Le+G00nXaF6mKbtBO94vLjvlSR8Mj3+Zt5SbTXg1EC7hDUbC8LTSaqRGPh03EvSTJvALzHVp2s58y55p6HC6QfoRfTxiFdAX42Y2kKqN5hrCydrKGb8L0CWxpoKsNDxLp+Hh2EuPsxqLoHAHorp1y6rDIbqpvyKdQOKj5Bw7qHAnjt/apoQZscU= grace@studio";
+/// 12 to 72 characters of three kinds: a password Azure takes.
+const VALID_PASSWORD: &str = "Tr0ub4dor&3-horse";
+const OBJECT_ID: &str = "8c2d4f1e-5b6a-4c3d-9e8f-7a6b5c4d3e2f";
+const TENANT_ID: &str = "3f2e1d0c-9b8a-4765-8432-10fedcba9876";
+
+/// `instance_body` with one field of `properties.properties` set.
+fn instance_with(field: &str, value: Value) -> Value {
+    let mut body = instance_body("Standard_DS11_v2");
+    body["properties"]["properties"][field] = value;
+    body
+}
+
+/// `cluster_body` (0 to 2 nodes) with one field of `properties.properties` set.
+fn cluster_with(field: &str, value: Value) -> Value {
+    let mut body = cluster_body("Standard_DS3_v2", 0, 2);
+    body["properties"]["properties"][field] = value;
+    body
+}
+
+fn base64(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// Asserts a 400 with `code`, a message that starts with `path` and then says `words`, and
+/// `path` as the target; returns the whole body as text (to look for what must not be there).
+async fn assert_refused(response: Response, code: &str, path: &str, words: &str) -> String {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error_code(&body), code, "{text}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with(&format!("{path}: ")), "{message}");
+    assert!(message.contains(words), "{path}: {message}");
+    assert_eq!(body["error"]["target"], path, "{text}");
+    text
+}
+
+#[tokio::test]
+async fn each_rule_of_the_domain_refuses_a_put_and_names_the_field() {
+    let env = Env::start().await;
+    let p = |rest: &str| format!("properties.properties.{rest}");
+    let schedule_at = |cron: &str, zone: &str| {
+        json!({ "computeStartStop": [{
+            "action": "Stop", "triggerType": "Cron",
+            "cron": { "expression": cron, "timeZone": zone }
+        }] })
+    };
+    let cases = [
+        (
+            "instance SSH key cut short",
+            instance_with(
+                "sshSettings",
+                json!({ "sshPublicAccess": "Enabled", "adminPublicKey": "ssh-rsa AAAA" }),
+            ),
+            "ValidationError",
+            p("sshSettings.adminPublicKey"),
+            "SSH public key",
+        ),
+        (
+            "instance SSH key missing while access is enabled",
+            instance_with("sshSettings", json!({ "sshPublicAccess": "Enabled" })),
+            "ValidationError",
+            p("sshSettings.adminPublicKey"),
+            "SSH public key is required",
+        ),
+        (
+            "cluster SSH key in the SSH2 format",
+            cluster_with(
+                "userAccountCredentials",
+                json!({ "adminUserName": "azureuser", "adminUserSshPublicKey":
+                    "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"grace@studio\"\nAAAAC3NzaC1lZDI1NTE5AAAAIOTlGMmFWxsy513cAaDyjKn6Y4SA4Le5fO/3eUu3zrx8\n---- END SSH2 PUBLIC KEY ----" }),
+            ),
+            "ValidationError",
+            p("userAccountCredentials.adminUserSshPublicKey"),
+            "RFC 4716",
+        ),
+        (
+            "reserved administrator name",
+            cluster_with(
+                "userAccountCredentials",
+                json!({ "adminUserName": "admin", "adminUserSshPublicKey": RSA_KEY }),
+            ),
+            "ValidationError",
+            p("userAccountCredentials.adminUserName"),
+            "Azure reserves the administrator user name 'admin'",
+        ),
+        (
+            "administrator name missing",
+            cluster_with(
+                "userAccountCredentials",
+                json!({ "adminUserPassword": VALID_PASSWORD }),
+            ),
+            "ValidationError",
+            p("userAccountCredentials.adminUserName"),
+            "Administrator user name is required",
+        ),
+        (
+            "cron expression out of range",
+            instance_with("schedules", schedule_at("61 * * * *", "UTC")),
+            "ValidationError",
+            p("schedules"),
+            "schedules.computeStartStop[0].cron.expression '61 * * * *' is not a valid cron expression",
+        ),
+        (
+            "unknown time zone",
+            instance_with("schedules", schedule_at("0 19 * * *", "Mars Standard Time")),
+            "ValidationError",
+            p("schedules"),
+            "cron.timeZone 'Mars Standard Time' is not a time zone",
+        ),
+        (
+            "idle shutdown too soon",
+            instance_with("idleTimeBeforeShutdown", json!("PT5M")),
+            "ValidationError",
+            p("idleTimeBeforeShutdown"),
+            "between PT15M and P3D",
+        ),
+        (
+            "idle shutdown not a duration",
+            instance_with("idleTimeBeforeShutdown", json!("an hour")),
+            "ValidationError",
+            p("idleTimeBeforeShutdown"),
+            "not an ISO 8601 duration",
+        ),
+        (
+            "no nodes at all",
+            cluster_with("scaleSettings", json!({ "maxNodeCount": 0 })),
+            "ValidationError",
+            p("scaleSettings"),
+            "Invalid scale settings",
+        ),
+        (
+            "node idle time not a duration",
+            cluster_with(
+                "scaleSettings",
+                json!({ "maxNodeCount": 2, "nodeIdleTimeBeforeScaleDown": "2 minutes" }),
+            ),
+            "ValidationError",
+            p("scaleSettings"),
+            "nodeIdleTimeBeforeScaleDown must be an ISO 8601 duration",
+        ),
+        (
+            "inline creation script not in base64",
+            instance_with(
+                "setupScripts",
+                json!({ "scripts": { "creationScript": { "scriptSource": "inline", "scriptData": "git clone x" } } }),
+            ),
+            "ValidationError",
+            p("setupScripts.scripts.creationScript"),
+            "must be base64",
+        ),
+        (
+            "startup script timeout in words",
+            instance_with(
+                "setupScripts",
+                json!({ "scripts": { "startupScript": { "scriptSource": "workspaceStorage", "scriptData": "Users/ada/start.sh", "timeout": "10 minutes" } } }),
+            ),
+            "ValidationError",
+            p("setupScripts.scripts.startupScript"),
+            "timeout '10 minutes' must be minutes such as 10m",
+        ),
+        (
+            "assigned user named by e-mail",
+            instance_with(
+                "personalComputeInstanceSettings",
+                json!({ "assignedUser": { "objectId": "ada@contoso.com", "tenantId": TENANT_ID } }),
+            ),
+            "ValidationError",
+            p("personalComputeInstanceSettings.assignedUser.objectId"),
+            "must be a GUID",
+        ),
+        (
+            "assigned user without a tenant",
+            instance_with(
+                "personalComputeInstanceSettings",
+                json!({ "assignedUser": { "objectId": OBJECT_ID } }),
+            ),
+            "ValidationError",
+            p("personalComputeInstanceSettings.assignedUser.tenantId"),
+            "tenant id is required",
+        ),
+        (
+            "identity that is not a resource id",
+            with_identity(
+                cluster_body("Standard_DS3_v2", 0, 2),
+                json!({ "type": "UserAssigned", "userAssignedIdentities": { "trainer": {} } }),
+            ),
+            "BadRequest",
+            "identity".to_string(),
+            "The resource id must look like",
+        ),
+    ];
+    for (case, body, code, path, words) in cases {
+        let response = env.put_compute("ruled-box", body).await;
+        assert_refused(response, code, &path, words).await;
+        let (status, _) = env.get_compute("ruled-box").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{case}: nothing was created");
+    }
+}
+
+#[tokio::test]
+async fn refused_passwords_are_never_repeated() {
+    let env = Env::start().await;
+    for (password, words) in [
+        ("hunter2", "must be 12 to 72 characters long"),
+        ("alllowercaseletters", "must contain three of"),
+        ("Tab\tsep12345A", "control characters"),
+    ] {
+        let body = cluster_with(
+            "userAccountCredentials",
+            json!({ "adminUserName": "azureuser", "adminUserPassword": password }),
+        );
+        let response = env.put_compute("pw-cluster", body).await;
+        let text = assert_refused(
+            response,
+            "ValidationError",
+            "properties.properties.userAccountCredentials.adminUserPassword",
+            words,
+        )
+        .await;
+        assert!(!text.contains(password), "the password came back: {text}");
+        let escaped = serde_json::to_string(password).unwrap();
+        assert!(!text.contains(escaped.trim_matches('"')), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn patch_and_update_answer_with_the_same_rules() {
+    let env = Env::start().await;
+    let response = env
+        .put_compute("rule-cluster", cluster_body("Standard_DS3_v2", 0, 2))
+        .await;
+    env.wait(&response).await;
+    let url = env.compute_url("rule-cluster", "");
+    let inverted = json!({"properties": {"properties": {"scaleSettings": {"maxNodeCount": 1, "minNodeCount": 3}}}});
+    let response = env.send(Method::PATCH, &url, Some(inverted)).await;
+    assert_refused(
+        response,
+        "ValidationError",
+        "properties.properties.scaleSettings",
+        "minNodeCount (3) must be between 0 and maxNodeCount (1)",
+    )
+    .await;
+    let one_level_up = json!({"properties": {"scaleSettings": {"maxNodeCount": "two"}}});
+    let response = env.send(Method::PATCH, &url, Some(one_level_up)).await;
+    assert_refused(
+        response,
+        "ValidationError",
+        "properties.scaleSettings",
+        "scaleSettings.maxNodeCount must be an integer",
+    )
+    .await;
+    let update = cluster_with("scaleSettings", json!({ "minNodeCount": 1 }));
+    let response = env.put_compute("rule-cluster", update).await;
+    assert_refused(
+        response,
+        "ValidationError",
+        "properties.properties.scaleSettings",
+        "maxNodeCount is required",
+    )
+    .await;
+    let (_, got) = env.get_compute("rule-cluster").await;
+    assert_eq!(
+        got["properties"]["properties"]["scaleSettings"]["maxNodeCount"],
+        2
+    );
+
+    env.create_instance("rule-box", "Standard_DS11_v2").await;
+    let update = instance_with("idleTimeBeforeShutdown", json!("P4D"));
+    let response = env.put_compute("rule-box", update).await;
+    assert_refused(
+        response,
+        "ValidationError",
+        "properties.properties.idleTimeBeforeShutdown",
+        "between PT15M and P3D",
+    )
+    .await;
+    let (_, got) = env.get_compute("rule-box").await;
+    assert!(got["properties"]["properties"]["idleTimeBeforeShutdown"].is_null());
+}
+
+#[tokio::test]
+async fn a_fully_loaded_instance_is_accepted_and_read_back_as_sent() {
+    let env = Env::start().await;
+    let ssh = json!({ "sshPublicAccess": "Enabled", "adminPublicKey": ED25519_KEY });
+    let schedules = json!({ "computeStartStop": [
+        {
+            "status": "Enabled", "action": "Start", "triggerType": "Recurrence",
+            "recurrence": {
+                "frequency": "Week", "interval": 1, "timeZone": "W. Europe Standard Time",
+                "schedule": { "hours": [8], "minutes": [30], "weekDays": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"] }
+            }
+        },
+        {
+            "status": "Enabled", "action": "Stop", "triggerType": "Cron",
+            "cron": { "expression": "0 19 * * 1-5", "timeZone": "W. Europe Standard Time" }
+        }
+    ] });
+    let scripts = json!({ "scripts": { "creationScript": {
+        "scriptSource": "inline",
+        "scriptData": base64("#!/bin/bash\nset -e\npip install --user polars\n"),
+        "scriptArguments": "--quiet",
+        "timeout": "10m"
+    } } });
+    let assigned = json!({ "assignedUser": { "objectId": OBJECT_ID, "tenantId": TENANT_ID } });
+    let mut body = instance_body("Standard_DS11_v2");
+    let inner = &mut body["properties"]["properties"];
+    inner["sshSettings"] = ssh.clone();
+    inner["schedules"] = schedules.clone();
+    inner["idleTimeBeforeShutdown"] = json!("PT60M");
+    inner["setupScripts"] = scripts.clone();
+    inner["computeInstanceAuthorizationType"] = json!("personal");
+    inner["personalComputeInstanceSettings"] = assigned.clone();
+
+    let response = env.put_compute("loaded-box", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(env.wait(&response).await["status"], "Succeeded");
+    let (status, got) = env.get_compute("loaded-box").await;
+    assert_eq!(status, StatusCode::OK);
+    let inner = &got["properties"]["properties"];
+    assert_eq!(inner["state"], "Running");
+    assert_eq!(inner["sshSettings"]["sshPublicAccess"], "Enabled");
+    assert_eq!(inner["sshSettings"]["adminPublicKey"], ED25519_KEY);
+    assert_eq!(inner["schedules"], schedules);
+    assert_eq!(inner["idleTimeBeforeShutdown"], "PT60M");
+    assert_eq!(inner["setupScripts"], scripts);
+    assert_eq!(inner["personalComputeInstanceSettings"], assigned);
+}
+
+#[tokio::test]
+async fn a_cluster_with_an_ssh_key_and_a_user_assigned_identity_is_accepted() {
+    let env = Env::start().await;
+    let id = env.identity_id();
+    let credentials = json!({ "adminUserName": "azureuser", "adminUserSshPublicKey": RSA_KEY });
+    let body = with_identity(
+        cluster_with("userAccountCredentials", credentials.clone()),
+        json!({ "type": "UserAssigned", "userAssignedIdentities": { &id: {} } }),
+    );
+    let response = env.put_compute("keyed-cluster", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(env.wait(&response).await["status"], "Succeeded");
+    let (_, got) = env.get_compute("keyed-cluster").await;
+    let inner = &got["properties"]["properties"];
+    assert_eq!(inner["userAccountCredentials"], credentials);
+    assert_eq!(inner["remoteLoginPortPublicAccess"], "Enabled");
+    assert_eq!(inner["scaleSettings"]["maxNodeCount"], 2);
+    assert_eq!(got["identity"]["type"], "UserAssigned");
+    assert!(got["identity"]["userAssignedIdentities"][&id]["clientId"].is_string());
 }

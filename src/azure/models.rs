@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::domain::arm_ids::resource_group_of;
+
 /// `ComputeResource`: the ARM envelope around one compute.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -230,102 +232,6 @@ impl ComputeResource {
     pub fn inner(&self, field: &str) -> Option<&Value> {
         self.properties.as_ref()?.properties.as_ref()?.get(field)
     }
-}
-
-// ----- resource ids ---------------------------------------------------------------------------------
-
-/// A parsed ARM resource id of a resource in a resource group:
-/// `/subscriptions/{guid}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}[/{type}/{name}…]`.
-///
-/// ARM compares the literal segments, namespaces and types without regard to case, so the
-/// parser does too; names keep the case they were written in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceId {
-    pub subscription_id: String,
-    pub resource_group: String,
-    /// The resource provider, e.g. `Microsoft.Network`.
-    pub namespace: String,
-    /// `(type, name)` from the top-level resource down to the child the id names,
-    /// e.g. `[("virtualNetworks", "vnet"), ("subnets", "default")]`.
-    pub path: Vec<(String, String)>,
-}
-
-impl ResourceId {
-    /// `None` unless `id` has exactly the form above, with a hyphenated GUID as subscription
-    /// and no empty segment.
-    pub fn parse(id: &str) -> Option<ResourceId> {
-        let segments: Vec<&str> = id.strip_prefix('/')?.split('/').collect();
-        if segments.iter().any(|s| s.is_empty()) {
-            return None;
-        }
-        let [
-            subscriptions,
-            subscription_id,
-            groups,
-            resource_group,
-            providers,
-            namespace,
-            rest @ ..,
-        ] = segments.as_slice()
-        else {
-            return None;
-        };
-        let literals_match = subscriptions.eq_ignore_ascii_case("subscriptions")
-            && groups.eq_ignore_ascii_case("resourceGroups")
-            && providers.eq_ignore_ascii_case("providers");
-        if !literals_match || !is_hyphenated_guid(subscription_id) || rest.is_empty() {
-            return None;
-        }
-        if rest.len() % 2 != 0 {
-            return None;
-        }
-        Some(ResourceId {
-            subscription_id: subscription_id.to_string(),
-            resource_group: resource_group.to_string(),
-            namespace: namespace.to_string(),
-            path: rest
-                .chunks(2)
-                .map(|pair| (pair[0].to_string(), pair[1].to_string()))
-                .collect(),
-        })
-    }
-
-    /// Whether the id names a resource of `namespace` with exactly these nested `types`
-    /// (e.g. `Microsoft.Network`, `["virtualNetworks", "subnets"]`), case-insensitively.
-    pub fn is_of_type(&self, namespace: &str, types: &[&str]) -> bool {
-        self.namespace.eq_ignore_ascii_case(namespace)
-            && self.path.len() == types.len()
-            && self
-                .path
-                .iter()
-                .zip(types)
-                .all(|((t, _), want)| t.eq_ignore_ascii_case(want))
-    }
-
-    /// The name of the resource at `depth` of the path (0 is the top-level resource).
-    pub fn name_at(&self, depth: usize) -> Option<&str> {
-        self.path.get(depth).map(|(_, name)| name.as_str())
-    }
-}
-
-/// `8-4-4-4-12` hexadecimal digits: the only form ARM uses for subscription ids.
-fn is_hyphenated_guid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
-/// The resource group named in an ARM id (the segment after `resourceGroups`, any case).
-/// Lenient on purpose: lists use it to group what Azure returned, whatever else the id holds.
-pub fn resource_group_of(id: &str) -> Option<&str> {
-    let mut segments = id.split('/');
-    segments
-        .by_ref()
-        .find(|s| s.eq_ignore_ascii_case("resourceGroups"))?;
-    segments.next().filter(|s| !s.is_empty())
 }
 
 // ----- other resource providers: networks, identities, AKS ------------------------------------------
@@ -572,45 +478,6 @@ mod wire {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    const SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub/subnets/default";
-
-    #[test]
-    fn resource_ids_are_parsed_case_insensitively() {
-        let id = ResourceId::parse(&SUBNET.replace("resourceGroups", "resourcegroups"))
-            .expect("a subnet id");
-        assert!(id.is_of_type("microsoft.network", &["VirtualNetworks", "subnets"]));
-        assert_eq!(id.resource_group, "net-rg");
-        assert_eq!(id.name_at(0), Some("hub"));
-        assert_eq!(id.name_at(1), Some("default"));
-        assert!(!id.is_of_type("Microsoft.Network", &["virtualNetworks"]));
-    }
-
-    #[test]
-    fn malformed_resource_ids_are_refused() {
-        for bad in [
-            "test-subnet-resource-id",
-            "",
-            "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
-            "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets",
-            "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Network",
-            "/subscriptions/00000000-0000-0000-0000-0000000000a1/groups/rg/providers/Microsoft.Network/virtualNetworks/v",
-            &format!("{SUBNET}/"),
-            &SUBNET[1..],
-        ] {
-            assert_eq!(ResourceId::parse(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn resource_group_is_read_from_any_id() {
-        assert_eq!(resource_group_of(SUBNET), Some("net-rg"));
-        assert_eq!(
-            resource_group_of("/subscriptions/x/resourcegroups/RG/x"),
-            Some("RG")
-        );
-        assert_eq!(resource_group_of("/subscriptions/x"), None);
-    }
 
     #[test]
     fn virtual_networks_tolerate_missing_and_null_fields() {

@@ -86,6 +86,29 @@ impl ResourceId {
     pub fn name(&self) -> &str {
         self.types.last().map_or("", |(_, n)| n.as_str())
     }
+
+    /// The name at `depth` of the chain: 0 is the top-level resource (a subnet's network),
+    /// 1 its child (the subnet).
+    pub fn name_at(&self, depth: usize) -> Option<&str> {
+        self.types.get(depth).map(|(_, name)| name.as_str())
+    }
+
+    /// Whether the id lies in this subscription and resource group, compared as ARM compares
+    /// them: without regard to case.
+    pub fn is_in(&self, subscription: &str, resource_group: &str) -> bool {
+        self.subscription.eq_ignore_ascii_case(subscription)
+            && self.resource_group.eq_ignore_ascii_case(resource_group)
+    }
+}
+
+/// The resource group named in an ARM id (the segment after `resourceGroups`, any case).
+/// Lenient on purpose: lists use it to group what Azure returned, whatever else the id holds.
+pub fn resource_group_of(id: &str) -> Option<&str> {
+    let mut segments = id.split('/');
+    segments
+        .by_ref()
+        .find(|s| s.eq_ignore_ascii_case("resourceGroups"))?;
+    segments.next().filter(|s| !s.is_empty())
 }
 
 /// A subnet's id: `…/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}`.
@@ -176,6 +199,53 @@ mod tests {
         ] {
             assert!(parse_subnet_id(&bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn resource_ids_are_parsed_case_insensitively() {
+        let subnet = subnet_id(SUB, "net-rg", "hub", "default");
+        let id = ResourceId::parse(&subnet.replace("resourceGroups", "resourcegroups"))
+            .expect("a subnet id");
+        assert!(id.is_of_type("microsoft.network", &["VirtualNetworks", "subnets"]));
+        assert!(!id.is_of_type("Microsoft.Network", &["virtualNetworks"]));
+        assert_eq!(id.resource_group, "net-rg");
+        assert_eq!(id.name_at(0), Some("hub"));
+        assert_eq!(id.name_at(1), Some("default"));
+        assert_eq!(id.name_at(2), None);
+        assert!(id.is_in(&SUB.to_ascii_uppercase(), "NET-RG"));
+        assert!(!id.is_in(SUB, "other-rg"));
+        assert!(!id.is_in("11111111-2222-3333-4444-555555555555", "net-rg"));
+    }
+
+    #[test]
+    fn malformed_resource_ids_are_refused() {
+        let subnet = subnet_id(SUB, "rg", "v", "s");
+        for bad in [
+            "test-subnet-resource-id".to_string(),
+            String::new(),
+            subnet.replace(SUB, "not-a-guid"),
+            subnet.replace("/subnets/s", "/subnets"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network"),
+            subnet.replace("resourceGroups", "groups"),
+            format!("{subnet}/"),
+            subnet[1..].to_string(),
+        ] {
+            assert!(ResourceId::parse(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resource_group_is_read_from_any_id() {
+        assert_eq!(
+            resource_group_of(&subnet_id(SUB, "net-rg", "v", "s")),
+            Some("net-rg")
+        );
+        assert_eq!(
+            resource_group_of("/subscriptions/x/resourcegroups/RG/x"),
+            Some("RG")
+        );
+        assert_eq!(resource_group_of("/subscriptions/x"), None);
+        assert_eq!(resource_group_of("/subscriptions/x/resourceGroups/"), None);
     }
 
     #[test]

@@ -7,10 +7,10 @@ use serde_json::{Map, Value, json};
 use super::config::EmulatorConfig;
 use super::error::ArmError;
 use super::util::stable_guid;
-use crate::azure::models::ResourceId;
+use crate::domain::arm_ids::parse_user_assigned_identity_id;
+use crate::domain::identity::check_arm_identity;
 
 pub const USER_ASSIGNED_IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
-const IDENTITY_ID_FORM: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{identityName}";
 
 /// A user-assigned identity of the emulated subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,13 +130,16 @@ impl IdentityType {
 /// Checks the `identity` a PUT sent and returns it as Azure stores it: the type in its canonical
 /// spelling, a system-assigned principal (kept from `previous` if it had one already, as Azure
 /// keeps it across updates) and, for each user-assigned identity, its `principalId`/`clientId`.
+///
+/// The format rules are the domain's (`check_arm_identity`, shared with the create form); what
+/// only Azure can know, that the identities exist, is checked here against the seeded ones.
 pub fn resolve_compute_identity(
     sent: &Value,
     previous: Option<&Value>,
     config: &EmulatorConfig,
 ) -> Result<Value, ArmError> {
+    let user_assigned = checked_format(sent)?;
     let kind = identity_type(sent)?;
-    let user_assigned = user_assigned_keys(sent, kind)?;
     let mut identity = json!({ "type": kind.as_str() });
     if kind.has_system() {
         let kept = previous
@@ -165,79 +168,66 @@ pub fn resolve_compute_identity(
     Ok(identity)
 }
 
-fn identity_type(sent: &Value) -> Result<IdentityType, ArmError> {
-    let text = sent.get("type").and_then(Value::as_str).ok_or_else(|| {
-        ArmError::bad_request(
-            "InvalidIdentityType",
-            "identity must be an object with a 'type': None, SystemAssigned, UserAssigned or 'SystemAssigned,UserAssigned'.",
-        )
-    })?;
-    IdentityType::parse(text).ok_or_else(|| {
-        ArmError::bad_request(
-            "InvalidIdentityType",
-            format!(
-                "The identity type '{text}' is not supported. Supported types are None, SystemAssigned, UserAssigned and 'SystemAssigned,UserAssigned'."
-            ),
-        )
+/// The domain's rules on the envelope's `identity`; the user-assigned ids it lists.
+/// Azure answers an unknown type with its own code, everything else as a bad request.
+fn checked_format(sent: &Value) -> Result<Vec<String>, ArmError> {
+    check_user_assigned_is_a_map(sent)?;
+    check_arm_identity(sent).map_err(|rule| {
+        let code = if known_type(sent).is_some() {
+            "BadRequest"
+        } else {
+            "InvalidIdentityType"
+        };
+        ArmError::bad_request(code, format!("identity: {rule}")).with_target("identity")
     })
 }
 
-/// The keys of `identity.userAssignedIdentities`, which must be a non-empty object exactly when
-/// the type includes UserAssigned.
-fn user_assigned_keys(sent: &Value, kind: IdentityType) -> Result<Vec<String>, ArmError> {
-    let keys: Vec<String> = match sent.get("userAssignedIdentities") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Object(map)) => map.keys().cloned().collect(),
-        Some(_) => {
-            return Err(ArmError::bad_request(
-                "BadRequest",
-                "identity.userAssignedIdentities must be an object whose keys are ARM ids of user-assigned identities.",
-            ));
-        }
-    };
-    if kind.has_user() && keys.is_empty() {
-        return Err(ArmError::bad_request(
+/// `userAssignedIdentities` is a map keyed by ids: a list or a string is a malformed body
+/// (the domain reads only maps, so it would not notice one sent alongside SystemAssigned).
+fn check_user_assigned_is_a_map(sent: &Value) -> Result<(), ArmError> {
+    match sent.get("userAssignedIdentities") {
+        None | Some(Value::Null) | Some(Value::Object(_)) => Ok(()),
+        Some(_) => Err(ArmError::bad_request(
             "BadRequest",
-            format!(
-                "The identity type '{}' requires at least one user-assigned identity in identity.userAssignedIdentities.",
-                kind.as_str()
-            ),
-        ));
+            "identity.userAssignedIdentities: must be an object whose keys are ARM ids of user-assigned identities.",
+        )
+        .with_target("identity.userAssignedIdentities")),
     }
-    if !kind.has_user() && !keys.is_empty() {
-        return Err(ArmError::bad_request(
-            "BadRequest",
-            format!(
-                "The identity type '{}' does not allow user-assigned identities; use 'UserAssigned' or 'SystemAssigned,UserAssigned'.",
-                kind.as_str()
-            ),
-        ));
-    }
-    Ok(keys)
+}
+
+fn known_type(sent: &Value) -> Option<IdentityType> {
+    sent.get("type")
+        .and_then(Value::as_str)
+        .and_then(IdentityType::parse)
+}
+
+/// The type in the spelling Azure stores; `checked_format` has refused unknown types already.
+fn identity_type(sent: &Value) -> Result<IdentityType, ArmError> {
+    known_type(sent).ok_or_else(|| {
+        ArmError::bad_request(
+            "InvalidIdentityType",
+            "identity: identity.type must be None, SystemAssigned, UserAssigned or 'SystemAssigned,UserAssigned'.",
+        )
+        .with_target("identity")
+    })
 }
 
 fn find_identity<'a>(
     config: &'a EmulatorConfig,
     key: &str,
 ) -> Result<&'a UserAssignedIdentitySeed, ArmError> {
-    let id = ResourceId::parse(key)
-        .filter(|r| r.is_of_type("Microsoft.ManagedIdentity", &["userAssignedIdentities"]))
-        .ok_or_else(|| {
-            ArmError::bad_request(
-                "BadRequest",
-                format!(
-                    "The user-assigned identity id '{key}' is invalid. Expect a fully qualified resource id of the form '{IDENTITY_ID_FORM}'."
-                ),
-            )
-        })?;
+    let id = parse_user_assigned_identity_id(key).map_err(|rule| {
+        ArmError::bad_request("BadRequest", format!("identity: '{key}': {rule}"))
+            .with_target("identity")
+    })?;
     config
         .user_assigned_identities
         .iter()
         .find(|seed| {
-            id.subscription_id
-                .eq_ignore_ascii_case(&config.subscription_id)
-                && seed.resource_group.eq_ignore_ascii_case(&id.resource_group)
-                && id.name_at(0).is_some_and(|n| seed.name.eq_ignore_ascii_case(n))
+            id.is_in(&config.subscription_id, &seed.resource_group)
+                && id
+                    .name_at(0)
+                    .is_some_and(|n| seed.name.eq_ignore_ascii_case(n))
         })
         .ok_or_else(|| {
             ArmError::bad_request(

@@ -27,6 +27,7 @@ mod seed;
 pub mod signin;
 mod state;
 mod util;
+mod validation;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

@@ -7,11 +7,10 @@ use serde_json::{Map, Value, json};
 use super::config::EmulatorConfig;
 use super::error::ArmError;
 use super::util::{normalise_location, stable_guid};
-use crate::azure::models::ResourceId;
+use crate::domain::arm_ids::{ResourceId, parse_subnet_id};
 
 pub const VIRTUAL_NETWORK_TYPE: &str = "Microsoft.Network/virtualNetworks";
 const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
-const SUBNET_ID_FORM: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}";
 
 /// The subnet ids the REST spec's own example bodies use in place of a real one. They are
 /// accepted, unchecked, only when `EmulatorConfig::accept_placeholder_subnets` is set: the spec's
@@ -207,9 +206,7 @@ fn check_subnet_id(config: &EmulatorConfig, id: &str) -> Result<(), ArmError> {
     if config.accept_placeholder_subnets && SPEC_EXAMPLE_SUBNET_IDS.contains(&id) {
         return Ok(());
     }
-    let parsed = ResourceId::parse(id)
-        .filter(|r| r.is_of_type("Microsoft.Network", &["virtualNetworks", "subnets"]))
-        .ok_or_else(|| malformed_subnet_id(id))?;
+    let parsed = parse_subnet_id(id).map_err(|rule| malformed_subnet_id(id, &rule))?;
     let vnet = find_virtual_network(config, &parsed)
         .filter(|vnet| parsed.name_at(1).and_then(|s| vnet.subnet(s)).is_some())
         .ok_or_else(|| subnet_not_found(id, &config.subscription_id))?;
@@ -229,26 +226,20 @@ fn find_virtual_network<'a>(
     config: &'a EmulatorConfig,
     id: &ResourceId,
 ) -> Option<&'a VirtualNetworkSeed> {
-    if !id
-        .subscription_id
-        .eq_ignore_ascii_case(&config.subscription_id)
-    {
-        return None;
-    }
     let name = id.name_at(0)?;
     config.virtual_networks.iter().find(|vnet| {
-        vnet.resource_group.eq_ignore_ascii_case(&id.resource_group)
+        id.is_in(&config.subscription_id, &vnet.resource_group)
             && vnet.name.eq_ignore_ascii_case(name)
     })
 }
 
-fn malformed_subnet_id(id: &str) -> ArmError {
+/// Azure's wording around the domain's rule, which says what a subnet id looks like.
+fn malformed_subnet_id(id: &str, rule: &str) -> ArmError {
     ArmError::bad_request(
         "LinkedInvalidPropertyId",
-        format!(
-            "Property id '{id}' at path 'properties.properties.subnet.id' is invalid. Expect a fully qualified subnet resource id of the form '{SUBNET_ID_FORM}'."
-        ),
+        format!("Property id '{id}' at path 'properties.properties.subnet.id' is invalid: {rule}"),
     )
+    .with_target("properties.properties.subnet.id")
 }
 
 fn subnet_not_found(id: &str, subscription_id: &str) -> ArmError {

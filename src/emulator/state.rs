@@ -18,9 +18,14 @@ use super::config::EmulatorConfig;
 use super::error::ArmError;
 use super::managed_identities::resolve_compute_identity;
 use super::network::check_compute_subnet;
-use super::util::{now_utc, parse_iso_duration_secs, rfc3339};
+use super::util::{now_utc, rfc3339};
+use super::validation::{
+    SCALE_SETTINGS_PATH, check_instance_update, check_new_cluster, check_new_instance,
+    scale_settings, ssh_public_access_enabled,
+};
 use crate::azure::models::{Usage, UsageName, VmSize};
 use crate::domain::names::check_service_rule;
+use crate::domain::scale::{DEFAULT_IDLE_SECONDS, ScaleSettings};
 
 pub const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
 const INSTANCE: &str = "ComputeInstance";
@@ -150,13 +155,6 @@ impl StoredCompute {
     fn inner_i64(&self, field: &str) -> i64 {
         self.inner()[field].as_i64().unwrap_or(0)
     }
-}
-
-/// Validated scale settings of a cluster.
-#[derive(Debug, Clone, Copy)]
-struct Scale {
-    min: i64,
-    max: i64,
 }
 
 pub struct World {
@@ -353,15 +351,17 @@ impl World {
         let managed = compute_type == INSTANCE || compute_type == CLUSTER;
         let mut failure = None;
         let mut inner = request.inner.clone();
+        let mut cluster_scale = None;
         if managed {
             let vm = self.checked_vm_size(&request.inner)?.clone();
             if compute_type == INSTANCE {
-                validate_instance(&request.inner)?;
+                check_new_instance(&request.inner)?;
                 self.check_quota(&vm, 1, vm.v_cpus, None)?;
             } else {
-                let scale = parse_scale(request.inner.get("scaleSettings"), true)?;
-                let nodes = scale.min.max(1);
+                let scale = check_new_cluster(&request.inner)?;
+                let nodes = i64::from(scale.min_nodes).max(1);
                 self.check_quota(&vm, nodes, nodes * vm.v_cpus, None)?;
+                cluster_scale = Some(scale);
             }
             if self.config.is_failing_size(&vm.name) {
                 failure = Some(allocation_failure(&vm.name, &self.config.location));
@@ -382,12 +382,12 @@ impl World {
         properties.insert("modifiedOn".into(), json!(rfc3339(now)));
         properties.insert("isAttachedCompute".into(), json!(!managed));
         properties.remove("provisioningErrors");
-        let inner = match compute_type {
-            INSTANCE => Value::Object(self.instance_properties(name, inner, caller, ordinal, now)),
-            CLUSTER => Value::Object(cluster_properties(inner, now)),
-            _ => Value::Object(inner),
+        let inner = match (compute_type, cluster_scale) {
+            (INSTANCE, _) => self.instance_properties(name, inner, caller, ordinal, now),
+            (CLUSTER, Some(scale)) => cluster_properties(inner, scale, now),
+            _ => inner,
         };
-        properties.insert("properties".into(), inner);
+        properties.insert("properties".into(), Value::Object(inner));
 
         let mut resource = json!({
             "id": format!("{}/computes/{}", self.workspace_id(), name),
@@ -461,12 +461,14 @@ impl World {
         self.refuse_if_busy(key)?;
         refuse_if_unmanaged(existing)?;
         let is_cluster = existing.compute_type() == CLUSTER;
-        let new_scale = match (is_cluster, request.inner.get("scaleSettings")) {
-            (true, Some(settings)) => Some(self.checked_rescale(key, Some(settings))?),
+        let rescale = match (is_cluster, request.inner.get("scaleSettings")) {
+            (true, Some(sent)) => {
+                Some((self.checked_rescale(key, sent, SCALE_SETTINGS_PATH)?, sent))
+            }
             _ => None,
         };
         if existing.compute_type() == INSTANCE {
-            validate_idle_shutdown(&request.inner)?;
+            check_instance_update(&request.inner)?;
         }
 
         let compute = self
@@ -488,8 +490,8 @@ impl World {
         if let Some(identity) = identity {
             compute.resource["identity"] = identity;
         }
-        if let Some(scale) = new_scale {
-            apply_rescale(compute, scale, request.inner.get("scaleSettings"));
+        if let Some((scale, sent)) = rescale {
+            apply_rescale(compute, scale, sent);
         }
         let duration = self.config.timings.update;
         let op_id = self.begin(key, Action::Update, duration, None);
@@ -518,18 +520,15 @@ impl World {
                 ),
             ));
         }
-        let settings = body
-            .pointer("/properties/properties/scaleSettings")
-            .or_else(|| body.pointer("/properties/scaleSettings"));
-        if settings.is_none() {
-            return Err(ArmError::bad_request(
+        let (path, settings) = patched_scale_settings(body).ok_or_else(|| {
+            ArmError::bad_request(
                 "BadRequest",
                 "The request body must contain properties.properties.scaleSettings.",
-            ));
-        }
+            )
+        })?;
         self.refuse_if_busy(&key)?;
         refuse_if_unmanaged(compute)?;
-        let scale = self.checked_rescale(&key, settings)?;
+        let scale = self.checked_rescale(&key, settings, path)?;
         let compute = self
             .computes
             .get_mut(&key)
@@ -541,9 +540,15 @@ impl World {
         Ok((view, op_id))
     }
 
-    /// Validates new scale settings of an existing cluster, including the quota for the growth.
-    fn checked_rescale(&self, key: &str, settings: Option<&Value>) -> Result<Scale, ArmError> {
-        let scale = parse_scale(settings, false)?;
+    /// Validates new scale settings of an existing cluster, sent at `path`, including the quota
+    /// for the growth.
+    fn checked_rescale(
+        &self,
+        key: &str,
+        settings: &Value,
+        path: &str,
+    ) -> Result<ScaleSettings, ArmError> {
+        let scale = scale_settings(settings, path)?;
         let compute = self
             .computes
             .get(key)
@@ -552,7 +557,7 @@ impl World {
             let current = compute
                 .inner_i64("currentNodeCount")
                 .max(compute.inner_i64("targetNodeCount"));
-            let growth = scale.min - current;
+            let growth = i64::from(scale.min_nodes) - current;
             if growth > 0 {
                 self.check_quota(vm, growth, growth * vm.v_cpus, Some(key))?;
             }
@@ -1021,11 +1026,7 @@ impl World {
         now: OffsetDateTime,
     ) -> Map<String, Value> {
         let location = &self.config.location;
-        let ssh_enabled = inner
-            .get("sshSettings")
-            .and_then(|s| s.get("sshPublicAccess"))
-            .and_then(Value::as_str)
-            == Some("Enabled");
+        let ssh_enabled = ssh_public_access_enabled(&inner);
         let mut ssh = json!({
             "sshPublicAccess": if ssh_enabled { "Enabled" } else { "Disabled" },
             "adminUserName": "azureuser",
@@ -1187,111 +1188,6 @@ impl World {
     }
 }
 
-fn validate_instance(inner: &Map<String, Value>) -> Result<(), ArmError> {
-    if let Some(ssh) = inner.get("sshSettings").filter(|v| !v.is_null())
-        && ssh["sshPublicAccess"].as_str() == Some("Enabled")
-    {
-        let key = ssh["adminPublicKey"].as_str().unwrap_or("").trim();
-        if key.is_empty() {
-            return Err(ArmError::bad_request(
-                "ValidationError",
-                "An SSH public key (sshSettings.adminPublicKey) is required when SSH public access is enabled.",
-            ));
-        }
-        if !["ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-"]
-            .iter()
-            .any(|p| key.starts_with(p))
-        {
-            return Err(ArmError::bad_request(
-                "ValidationError",
-                "sshSettings.adminPublicKey must be an OpenSSH public key (ssh-rsa, ssh-ed25519 or ecdsa-sha2-…).",
-            ));
-        }
-    }
-    if let Some(settings) = inner
-        .get("personalComputeInstanceSettings")
-        .filter(|v| !v.is_null())
-    {
-        let user = &settings["assignedUser"];
-        if user["objectId"].as_str().is_none_or(str::is_empty)
-            || user["tenantId"].as_str().is_none_or(str::is_empty)
-        {
-            return Err(ArmError::bad_request(
-                "ValidationError",
-                "personalComputeInstanceSettings.assignedUser requires both objectId and tenantId.",
-            ));
-        }
-    }
-    validate_idle_shutdown(inner)
-}
-
-/// `idleTimeBeforeShutdown`: an ISO 8601 duration between 15 minutes and 3 days.
-fn validate_idle_shutdown(inner: &Map<String, Value>) -> Result<(), ArmError> {
-    let Some(value) = inner.get("idleTimeBeforeShutdown").filter(|v| !v.is_null()) else {
-        return Ok(());
-    };
-    let secs = value.as_str().and_then(parse_iso_duration_secs);
-    match secs {
-        Some(s) if (15 * 60..=3 * 86_400).contains(&s) => Ok(()),
-        _ => Err(ArmError::bad_request(
-            "ValidationError",
-            format!(
-                "idleTimeBeforeShutdown '{}' is invalid: it must be an ISO 8601 duration between PT15M and P3D.",
-                value.as_str().unwrap_or("")
-            ),
-        )),
-    }
-}
-
-/// Scale settings: `maxNodeCount` (required unless `default_when_missing`) ≥ 1 and
-/// 0 ≤ `minNodeCount` ≤ `maxNodeCount`.
-fn parse_scale(settings: Option<&Value>, default_when_missing: bool) -> Result<Scale, ArmError> {
-    let settings = match settings {
-        Some(v) if v.is_object() => v,
-        None | Some(Value::Null) if default_when_missing => return Ok(Scale { min: 0, max: 4 }),
-        _ => {
-            return Err(ArmError::bad_request(
-                "ValidationError",
-                "scaleSettings with maxNodeCount is required.",
-            ));
-        }
-    };
-    let count = |field: &str| -> Result<Option<i64>, ArmError> {
-        match settings.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_i64().map(Some).ok_or_else(|| {
-                ArmError::bad_request(
-                    "ValidationError",
-                    format!("scaleSettings.{field} must be an integer."),
-                )
-            }),
-        }
-    };
-    let max = count("maxNodeCount")?.ok_or_else(|| {
-        ArmError::bad_request("ValidationError", "scaleSettings.maxNodeCount is required.")
-    })?;
-    let min = count("minNodeCount")?.unwrap_or(0);
-    if max < 1 || min < 0 || min > max {
-        return Err(ArmError::bad_request(
-            "ValidationError",
-            format!(
-                "Invalid scale settings: minNodeCount ({min}) must be between 0 and maxNodeCount ({max}), and maxNodeCount must be at least 1."
-            ),
-        ));
-    }
-    if let Some(idle) = settings
-        .get("nodeIdleTimeBeforeScaleDown")
-        .filter(|v| !v.is_null())
-        && idle.as_str().and_then(parse_iso_duration_secs).is_none()
-    {
-        return Err(ArmError::bad_request(
-            "ValidationError",
-            "scaleSettings.nodeIdleTimeBeforeScaleDown must be an ISO 8601 duration such as PT120S.",
-        ));
-    }
-    Ok(Scale { min, max })
-}
-
 // ----- small builders ------------------------------------------------------------------------------
 
 /// Names are case-insensitive in URLs: the store is keyed by the lowercase name.
@@ -1348,7 +1244,11 @@ fn system_data(caller: &Identity, now: OffsetDateTime) -> Value {
     })
 }
 
-fn cluster_properties(mut inner: Map<String, Value>, now: OffsetDateTime) -> Map<String, Value> {
+fn cluster_properties(
+    mut inner: Map<String, Value>,
+    scale: ScaleSettings,
+    now: OffsetDateTime,
+) -> Map<String, Value> {
     let has_credentials = inner
         .get("userAccountCredentials")
         .is_some_and(|v| !v.is_null());
@@ -1362,21 +1262,8 @@ fn cluster_properties(mut inner: Map<String, Value>, now: OffsetDateTime) -> Map
         _ if has_credentials => "Enabled",
         _ => "Disabled",
     };
-    let mut scale = inner
-        .get("scaleSettings")
-        .cloned()
-        .filter(Value::is_object)
-        .unwrap_or_else(|| json!({ "maxNodeCount": 4, "minNodeCount": 0 }));
-    if scale.get("minNodeCount").is_none_or(Value::is_null) {
-        scale["minNodeCount"] = json!(0);
-    }
-    if scale
-        .get("nodeIdleTimeBeforeScaleDown")
-        .is_none_or(Value::is_null)
-    {
-        scale["nodeIdleTimeBeforeScaleDown"] = json!("PT120S");
-    }
-    let min = scale["minNodeCount"].as_i64().unwrap_or(0);
+    let default_idle = json!(format!("PT{DEFAULT_IDLE_SECONDS}S"));
+    let stored_scale = stored_scale_settings(inner.get("scaleSettings"), scale, default_idle);
     let defaults = [
         ("osType", json!("Linux")),
         ("vmPriority", json!("Dedicated")),
@@ -1392,14 +1279,14 @@ fn cluster_properties(mut inner: Map<String, Value>, now: OffsetDateTime) -> Map
         }
     }
     let computed = [
-        ("scaleSettings", scale),
+        ("scaleSettings", stored_scale),
         ("remoteLoginPortPublicAccess", json!(remote_login)),
         ("allocationState", json!("Steady")),
         ("allocationStateTransitionTime", json!(rfc3339(now))),
         ("errors", Value::Null),
         ("currentNodeCount", json!(0)),
         // The nodes the creation is bringing up count against the quota already.
-        ("targetNodeCount", json!(min)),
+        ("targetNodeCount", json!(scale.min_nodes)),
         ("nodeStateCounts", node_state_counts(0, 0)),
     ];
     for (field, value) in computed {
@@ -1419,29 +1306,50 @@ fn node_state_counts(idle: i64, preparing: i64) -> Value {
     })
 }
 
-/// New scale settings on a cluster: resizing towards the new minimum.
-fn apply_rescale(compute: &mut StoredCompute, scale: Scale, sent: Option<&Value>) {
-    let inner = &mut compute.resource["properties"]["properties"];
+/// The `scaleSettings` a cluster keeps: the object sent (unknown members and the idle time as
+/// spelt), with the validated node counts, and `idle_when_missing` if it named no idle time.
+fn stored_scale_settings(
+    sent: Option<&Value>,
+    scale: ScaleSettings,
+    idle_when_missing: Value,
+) -> Value {
     let mut settings = sent
         .cloned()
         .filter(Value::is_object)
         .unwrap_or_else(|| json!({}));
-    settings["maxNodeCount"] = json!(scale.max);
-    settings["minNodeCount"] = json!(scale.min);
+    settings["maxNodeCount"] = json!(scale.max_nodes);
+    settings["minNodeCount"] = json!(scale.min_nodes);
     if settings
         .get("nodeIdleTimeBeforeScaleDown")
         .is_none_or(Value::is_null)
     {
-        settings["nodeIdleTimeBeforeScaleDown"] =
-            inner["scaleSettings"]["nodeIdleTimeBeforeScaleDown"].clone();
+        settings["nodeIdleTimeBeforeScaleDown"] = idle_when_missing;
     }
-    inner["scaleSettings"] = settings;
+    settings
+}
+
+/// New scale settings on a cluster: resizing towards the new minimum.
+fn apply_rescale(compute: &mut StoredCompute, scale: ScaleSettings, sent: &Value) {
+    let inner = &mut compute.resource["properties"]["properties"];
+    let previous_idle = inner["scaleSettings"]["nodeIdleTimeBeforeScaleDown"].clone();
+    inner["scaleSettings"] = stored_scale_settings(Some(sent), scale, previous_idle);
     inner["allocationState"] = json!("Resizing");
     inner["allocationStateTransitionTime"] = json!(rfc3339(now_utc()));
-    inner["targetNodeCount"] = json!(scale.min);
+    let min = i64::from(scale.min_nodes);
+    inner["targetNodeCount"] = json!(min);
     let current = inner["currentNodeCount"].as_i64().unwrap_or(0);
-    inner["nodeStateCounts"] =
-        node_state_counts(current.min(scale.min), (scale.min - current).max(0));
+    inner["nodeStateCounts"] = node_state_counts(current.min(min), (min - current).max(0));
+}
+
+/// Where a PATCH carries the scale settings, as a path for messages and the settings: the
+/// spec's place, or one level up where some clients put them.
+fn patched_scale_settings(body: &Value) -> Option<(&'static str, &Value)> {
+    [
+        (SCALE_SETTINGS_PATH, "/properties/properties/scaleSettings"),
+        ("properties.scaleSettings", "/properties/scaleSettings"),
+    ]
+    .into_iter()
+    .find_map(|(path, pointer)| body.pointer(pointer).map(|settings| (path, settings)))
 }
 
 /// A cluster at rest: the node count equals the minimum, every node idle.

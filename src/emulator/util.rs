@@ -107,51 +107,6 @@ pub fn stable_guid(seed: &str) -> String {
     )
 }
 
-/// Parses an ISO 8601 duration of the forms Azure uses (`PT15M`, `PT2H30M`, `P3D`, `PT120S`).
-pub fn parse_iso_duration_secs(text: &str) -> Option<u64> {
-    let rest = text.strip_prefix('P')?;
-    let (date_part, time_part) = match rest.split_once('T') {
-        Some((d, t)) => (d, Some(t)),
-        None => (rest, None),
-    };
-    let mut total = 0u64;
-    let mut any = false;
-    for (part, units) in [
-        (date_part, &[('D', 86_400u64)][..]),
-        (
-            time_part.unwrap_or(""),
-            &[('H', 3600), ('M', 60), ('S', 1)][..],
-        ),
-    ] {
-        let mut number = String::new();
-        let mut unit_index = 0;
-        for c in part.chars() {
-            if c.is_ascii_digit() {
-                number.push(c);
-                continue;
-            }
-            let pos = units[unit_index..].iter().position(|(u, _)| *u == c)?;
-            unit_index += pos;
-            total = total.checked_add(
-                number
-                    .parse::<u64>()
-                    .ok()?
-                    .checked_mul(units[unit_index].1)?,
-            )?;
-            unit_index += 1;
-            number.clear();
-            any = true;
-        }
-        if !number.is_empty() {
-            return None;
-        }
-    }
-    if time_part == Some("") {
-        return None;
-    }
-    any.then_some(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,17 +118,6 @@ mod tests {
             assert_eq!(base64url_decode(&encoded).unwrap(), text.as_bytes());
         }
         assert_eq!(base64url_encode(b"abc"), "YWJj");
-    }
-
-    #[test]
-    fn iso_durations() {
-        assert_eq!(parse_iso_duration_secs("PT15M"), Some(900));
-        assert_eq!(parse_iso_duration_secs("PT2H30M"), Some(9000));
-        assert_eq!(parse_iso_duration_secs("P3D"), Some(259_200));
-        assert_eq!(parse_iso_duration_secs("PT120S"), Some(120));
-        assert_eq!(parse_iso_duration_secs("PT"), None);
-        assert_eq!(parse_iso_duration_secs("15M"), None);
-        assert_eq!(parse_iso_duration_secs("PTM"), None);
     }
 
     #[test]

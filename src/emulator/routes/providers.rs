@@ -11,7 +11,7 @@ use super::super::{managed_clusters, managed_identities, network};
 use super::Reply;
 use super::arm::{Request, only};
 use super::paging::{SKIP_TOKEN, paged_reply, slice_page};
-use crate::azure::models::resource_group_of;
+use crate::domain::arm_ids::resource_group_of;
 
 /// A list the emulator serves at `…/providers/{namespace}/{type}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
