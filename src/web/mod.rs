@@ -1,12 +1,14 @@
 //! The HTTP side: router, layers, and one module per page.
 
 mod actions;
+mod activity;
 mod admin;
 mod applications;
 pub(crate) mod assets;
 pub mod auth;
 mod computes;
 pub mod create;
+mod details;
 mod forms;
 mod health;
 mod htmx;
@@ -115,6 +117,8 @@ pub fn router(state: AppState, sessions: SessionStore, settings: &SessionSetting
         .merge(applications::router())
         .merge(actions::router())
         .merge(reassign::router())
+        .merge(details::router())
+        .merge(activity::router())
         .merge(auth::router())
         .merge(admin::router())
         .fallback(not_found)

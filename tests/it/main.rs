@@ -6,6 +6,7 @@ mod applications;
 mod arm_client;
 mod compute_page;
 mod create;
+mod details;
 mod emulator_signin;
 mod helpers;
 mod id_tokens;
