@@ -2,6 +2,7 @@
 //! the emulator over real HTTP. One binary, so the crate is linked once.
 
 mod actions;
+mod activity;
 mod applications;
 mod arm_client;
 mod compute_page;
