@@ -345,9 +345,9 @@ mod tests {
         let all = OperationFilter::default();
         assert_eq!(
             ids(search(&db, &all, 10, 0).await.unwrap()),
-            [c.clone(), b.clone(), a.clone()]
+            [c.as_str(), b.as_str(), a.as_str()]
         );
-        assert_eq!(ids(search(&db, &all, 1, 1).await.unwrap()), [b.clone()]);
+        assert_eq!(ids(search(&db, &all, 1, 1).await.unwrap()), [b.as_str()]);
         assert_eq!(count(&db, &all).await.unwrap(), 3);
 
         let cases = [
