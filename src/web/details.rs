@@ -301,60 +301,15 @@ async fn scale(
 ) -> Result<Response, AppError> {
     fields.only_known(&["min_nodes", "max_nodes", "idle_seconds"], &[])?;
     let compute = Compute::load(&state, &name).await?;
-    if compute.kind != ComputeKind::Cluster {
-        return Err(AppError::BadRequest(format!(
-            "{} is not a compute cluster; only clusters have scale settings.",
-            compute.row.name
-        )));
-    }
-    current.require(Permission::OperateCompute, ownership(&current, &compute))?;
-    let typed = TypedScale {
-        min_nodes: fields.one("min_nodes")?,
-        max_nodes: fields.one("max_nodes")?,
-        idle_seconds: fields.one("idle_seconds")?,
+    authorise_scale(&current, &compute)?;
+    let typed = TypedScale::from_fields(&fields)?;
+    let settings = match checked_scale(&compute, &typed) {
+        Ok(settings) => settings,
+        Err(refused) => return scale_answer(&state, &current, &headers, &compute, refused).await,
     };
-    let settings =
-        match ScaleSettings::from_form(&typed.min_nodes, &typed.max_nodes, &typed.idle_seconds) {
-            Ok(settings) => settings,
-            Err(errors) => {
-                let form = ScaleForm::Invalid(typed, errors);
-                return scale_answer(&state, &current, &headers, &compute, form).await;
-            }
-        };
-    if is_transitional(&compute.row.state) {
-        let why = format!(
-            "{} is {}; wait until that has finished, then save again.",
-            compute.row.name,
-            state_label(&compute.row.state).to_lowercase()
-        );
-        let form = ScaleForm::Refused(typed, why, StatusCode::CONFLICT);
-        return scale_answer(&state, &current, &headers, &compute, form).await;
-    }
-    let started = state
-        .sync
-        .start_operation(
-            &compute.row.name,
-            Action::UpdateScale(settings.to_arm()),
-            &current.user.object_id,
-        )
-        .await;
-    let (outcome, detail) = match &started {
-        Ok(_) => ("accepted", describe_scale(&settings)),
-        Err(e) => ("failed", e.user_message()),
-    };
-    audit(
-        &state,
-        &current.user,
-        "scale",
-        &compute.row.name,
-        outcome,
-        &detail,
-        &peer,
-    )
-    .await;
-    if let Err(e) = started {
-        let form = ScaleForm::Refused(typed, azure_refusal(&e), refusal_status(&e));
-        return scale_answer(&state, &current, &headers, &compute, form).await;
+    let sent = send_scale(&state, &current, &peer, &compute, &settings, &typed).await;
+    if let Err(refused) = sent {
+        return scale_answer(&state, &current, &headers, &compute, refused).await;
     }
     if is_htmx(&headers) {
         let scale = scale_view(&current, &compute, ScaleForm::Saved(settings));
@@ -372,6 +327,69 @@ async fn scale(
     )
     .await;
     Ok(Redirect::to(&compute.url()).into_response())
+}
+
+/// Only clusters have scale settings, and only contributors and admins change them.
+fn authorise_scale(current: &CurrentUser, compute: &Compute) -> Result<(), AppError> {
+    if compute.kind != ComputeKind::Cluster {
+        return Err(AppError::BadRequest(format!(
+            "{} is not a compute cluster; only clusters have scale settings.",
+            compute.row.name
+        )));
+    }
+    current.require(Permission::OperateCompute, ownership(current, compute))
+}
+
+/// The settings, if the values keep the rules and the cluster is not busy changing already.
+fn checked_scale(compute: &Compute, typed: &TypedScale) -> Result<ScaleSettings, ScaleForm> {
+    let settings =
+        ScaleSettings::from_form(&typed.min_nodes, &typed.max_nodes, &typed.idle_seconds)
+            .map_err(|errors| ScaleForm::Invalid(typed.clone(), errors))?;
+    if is_transitional(&compute.row.state) {
+        let why = format!(
+            "{} is {}; wait until that has finished, then save again.",
+            compute.row.name,
+            state_label(&compute.row.state).to_lowercase()
+        );
+        return Err(ScaleForm::Refused(typed.clone(), why, StatusCode::CONFLICT));
+    }
+    Ok(settings)
+}
+
+/// Asks Azure, through the operation machinery, and audits the request either way.
+async fn send_scale(
+    state: &AppState,
+    current: &CurrentUser,
+    peer: &SocketAddr,
+    compute: &Compute,
+    settings: &ScaleSettings,
+    typed: &TypedScale,
+) -> Result<(), ScaleForm> {
+    let started = state
+        .sync
+        .start_operation(
+            &compute.row.name,
+            Action::UpdateScale(settings.to_arm()),
+            &current.user.object_id,
+        )
+        .await;
+    let (outcome, detail) = match &started {
+        Ok(_) => ("accepted", describe_scale(settings)),
+        Err(e) => ("failed", e.user_message()),
+    };
+    audit(
+        state,
+        &current.user,
+        "scale",
+        &compute.row.name,
+        outcome,
+        &detail,
+        peer,
+    )
+    .await;
+    started
+        .map(|_| ())
+        .map_err(|e| ScaleForm::Refused(typed.clone(), azure_refusal(&e), refusal_status(&e)))
 }
 
 /// A refused save: the section alone for htmx, the whole page without JavaScript; either way
@@ -870,10 +888,21 @@ fn node_states(inner: &Value) -> Option<String> {
 // ----- the scale section ----------------------------------------------------------------------
 
 /// The three fields as typed.
+#[derive(Clone)]
 struct TypedScale {
     min_nodes: String,
     max_nodes: String,
     idle_seconds: String,
+}
+
+impl TypedScale {
+    fn from_fields(fields: &FormFields) -> Result<TypedScale, AppError> {
+        Ok(TypedScale {
+            min_nodes: fields.one("min_nodes")?,
+            max_nodes: fields.one("max_nodes")?,
+            idle_seconds: fields.one("idle_seconds")?,
+        })
+    }
 }
 
 /// What the scale section shows.
