@@ -184,3 +184,234 @@ pub async fn for_compute(
     .fetch_all(db)
     .await
 }
+
+/// What the activity page filters by; an empty field does not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperationFilter {
+    /// The object id of the person who started it, exactly.
+    pub started_by: String,
+    /// A part of the compute's name, in any letter case.
+    pub compute: String,
+    /// An action as recorded (`start`, `update`, …), exactly.
+    pub action: String,
+    /// A status as recorded (`failed`, …), exactly.
+    pub status: String,
+    /// Earliest `started_at`, inclusive: a stored timestamp or a prefix of one (`2026-11-27T00:00:00`).
+    pub from: String,
+    /// Latest `started_at`, inclusive.
+    pub to: String,
+}
+
+/// `LIKE` pattern for "contains `text`", with the pattern's own wildcards taken literally.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Matching operations, newest first.
+pub async fn search(
+    db: &SqlitePool,
+    filter: &OperationFilter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<OperationRecord>> {
+    let compute = contains_pattern(&filter.compute);
+    sqlx::query_as!(
+        OperationRecord,
+        r#"SELECT id, compute_name, action, status, polling_kind, polling_url, next_poll_at, started_by,
+                  started_at, ended_at, error_code, error_message
+           FROM operations
+           WHERE (? = '' OR started_by = ?)
+             AND (? = '%%' OR compute_name LIKE ? ESCAPE '\')
+             AND (? = '' OR action = ?)
+             AND (? = '' OR status = ?)
+             AND (? = '' OR started_at >= ?)
+             AND (? = '' OR started_at <= ?)
+           ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?"#,
+        filter.started_by,
+        filter.started_by,
+        compute,
+        compute,
+        filter.action,
+        filter.action,
+        filter.status,
+        filter.status,
+        filter.from,
+        filter.from,
+        filter.to,
+        filter.to,
+        limit,
+        offset
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// How many operations match (for "51–100 of 230").
+pub async fn count(db: &SqlitePool, filter: &OperationFilter) -> sqlx::Result<i64> {
+    let compute = contains_pattern(&filter.compute);
+    sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "count!: i64"
+           FROM operations
+           WHERE (? = '' OR started_by = ?)
+             AND (? = '%%' OR compute_name LIKE ? ESCAPE '\')
+             AND (? = '' OR action = ?)
+             AND (? = '' OR status = ?)
+             AND (? = '' OR started_at >= ?)
+             AND (? = '' OR started_at <= ?)"#,
+        filter.started_by,
+        filter.started_by,
+        compute,
+        compute,
+        filter.action,
+        filter.action,
+        filter.status,
+        filter.status,
+        filter.from,
+        filter.from,
+        filter.to,
+        filter.to,
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// The object ids of everybody who started an operation, for the person filter.
+pub async fn starters(db: &SqlitePool) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!("SELECT DISTINCT started_by FROM operations ORDER BY started_by")
+        .fetch_all(db)
+        .await
+}
+
+/// The actions that occur, for the action filter.
+pub async fn actions(db: &SqlitePool) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!("SELECT DISTINCT action FROM operations ORDER BY action")
+        .fetch_all(db)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn started(db: &SqlitePool, compute: &str, action: &str, by: &str, at: &str) -> String {
+        insert_requested(db, compute, action, by, at, at)
+            .await
+            .unwrap()
+    }
+
+    fn ids(found: Vec<OperationRecord>) -> Vec<String> {
+        found.into_iter().map(|o| o.id).collect()
+    }
+
+    #[sqlx::test]
+    async fn search_filters_and_orders_newest_first(db: SqlitePool) {
+        let a = started(
+            &db,
+            "alan-notebooks",
+            "stop",
+            "alan",
+            "2026-11-01T10:00:00.000000Z",
+        )
+        .await;
+        let b = started(
+            &db,
+            "cpu_cluster",
+            "update",
+            "grace",
+            "2026-11-02T10:00:00.000000Z",
+        )
+        .await;
+        let c = started(
+            &db,
+            "cpu-cluster",
+            "delete",
+            "grace",
+            "2026-11-03T10:00:00.000000Z",
+        )
+        .await;
+        finish(
+            &db,
+            &c,
+            status::FAILED,
+            "2026-11-03T10:00:05.000000Z",
+            Some(("Conflict", "busy")),
+        )
+        .await
+        .unwrap();
+        let all = OperationFilter::default();
+        assert_eq!(
+            ids(search(&db, &all, 10, 0).await.unwrap()),
+            [c.as_str(), b.as_str(), a.as_str()]
+        );
+        assert_eq!(ids(search(&db, &all, 1, 1).await.unwrap()), [b.as_str()]);
+        assert_eq!(count(&db, &all).await.unwrap(), 3);
+
+        let cases = [
+            (
+                OperationFilter {
+                    started_by: "grace".into(),
+                    ..all.clone()
+                },
+                vec![&c, &b],
+            ),
+            (
+                OperationFilter {
+                    compute: "CLUSTER".into(),
+                    ..all.clone()
+                },
+                vec![&c, &b],
+            ),
+            // `_` is a character to look for, not LIKE's "any character".
+            (
+                OperationFilter {
+                    compute: "_".into(),
+                    ..all.clone()
+                },
+                vec![&b],
+            ),
+            (
+                OperationFilter {
+                    action: "stop".into(),
+                    ..all.clone()
+                },
+                vec![&a],
+            ),
+            (
+                OperationFilter {
+                    status: "failed".into(),
+                    ..all.clone()
+                },
+                vec![&c],
+            ),
+            (
+                OperationFilter {
+                    from: "2026-11-02T00:00:00".into(),
+                    ..all.clone()
+                },
+                vec![&c, &b],
+            ),
+            (
+                OperationFilter {
+                    to: "2026-11-02T23:59:59.999999Z".into(),
+                    ..all.clone()
+                },
+                vec![&b, &a],
+            ),
+        ];
+        for (filter, expected) in cases {
+            let found = ids(search(&db, &filter, 10, 0).await.unwrap());
+            assert_eq!(found.iter().collect::<Vec<_>>(), expected, "{filter:?}");
+            assert_eq!(
+                count(&db, &filter).await.unwrap(),
+                expected.len() as i64,
+                "{filter:?}"
+            );
+        }
+        assert_eq!(starters(&db).await.unwrap(), ["alan", "grace"]);
+        assert_eq!(actions(&db).await.unwrap(), ["delete", "stop", "update"]);
+    }
+}

@@ -762,7 +762,7 @@ fn kind_label(row: &ComputeRow) -> String {
 }
 
 /// A person's name where Azure gave one, else an abbreviated object id.
-fn owner_label(name: Option<&str>, object_id: Option<&str>) -> String {
+pub(super) fn owner_label(name: Option<&str>, object_id: Option<&str>) -> String {
     match (name, object_id) {
         (Some(name), _) => name.to_string(),
         (None, Some(id)) if id.len() > 8 => format!("user {}…", &id[..8]),
@@ -772,7 +772,7 @@ fn owner_label(name: Option<&str>, object_id: Option<&str>) -> String {
 }
 
 /// "2026-11-03T14:12:09.1234567+00:00" → "2026-11-03 14:12 UTC"; unreadable dates shown as given.
-fn short_date(text: &str) -> String {
+pub(super) fn short_date(text: &str) -> String {
     match crate::store::parse_timestamp(text) {
         Some(at) => {
             let at = at.to_offset(time::UtcOffset::UTC);
@@ -789,7 +789,7 @@ fn short_date(text: &str) -> String {
     }
 }
 
-fn url_path_segment(name: &str) -> String {
+pub(super) fn url_path_segment(name: &str) -> String {
     url::form_urlencoded::byte_serialize(name.as_bytes()).collect()
 }
 

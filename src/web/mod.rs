@@ -1,6 +1,7 @@
 //! The HTTP side: router, layers, and one module per page.
 
 mod actions;
+mod activity;
 mod admin;
 mod applications;
 pub(crate) mod assets;
@@ -8,6 +9,7 @@ pub mod auth;
 mod bulk;
 mod computes;
 pub mod create;
+mod details;
 mod events;
 mod forms;
 mod health;
@@ -121,6 +123,8 @@ pub fn router(state: AppState, sessions: SessionStore, settings: &SessionSetting
         .merge(reassign::router())
         .merge(bulk::router())
         .merge(events::router())
+        .merge(details::router())
+        .merge(activity::router())
         .merge(auth::router())
         .merge(admin::router())
         .fallback(not_found)

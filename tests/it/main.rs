@@ -2,10 +2,12 @@
 //! the emulator over real HTTP. One binary, so the crate is linked once.
 
 mod actions;
+mod activity;
 mod applications;
 mod arm_client;
 mod compute_page;
 mod create;
+mod details;
 mod emulator_signin;
 mod helpers;
 mod id_tokens;
