@@ -37,18 +37,24 @@ const RESERVED_USER_NAMES: &[&str] = &[
     "user5",
 ];
 
-/// Passwords Azure refuses however complex they look.
-const REFUSED_PASSWORDS: &[&str] = &[
-    "abc@123",
-    "iloveyou!",
-    "p@$$w0rd",
+/// Words that make a password easy to guess however it is decorated: Azure refuses its own
+/// short list of such passwords ("P@ssw0rd", "Password1", …); long enough to pass our length
+/// rule, they are these words with digits and symbols around them.
+const GUESSABLE_WORDS: &[&str] = &[
+    "password",
     "p@ssw0rd",
-    "p@ssword123",
+    "p@ssword",
+    "passw0rd",
     "pa$$word",
-    "pass@word1",
-    "password!",
-    "password1",
-    "password22",
+    "p@$$w0rd",
+    "pass@word",
+    "iloveyou",
+    "welcome",
+    "qwerty",
+    "letmein",
+    "administrator",
+    "azureuser",
+    "changeme",
 ];
 
 pub const PASSWORD_LENGTH: (usize, usize) = (12, 72);
@@ -105,10 +111,21 @@ pub fn check_admin_password(password: &str) -> Result<(), String> {
     if classes.iter().filter(|has| **has).count() < 3 {
         return Err("Administrator password must contain three of: a lower-case letter, an upper-case letter, a digit, a symbol.".into());
     }
-    if REFUSED_PASSWORDS.contains(&password.to_lowercase().as_str()) {
-        return Err("Azure refuses this common password; choose another.".into());
+    if is_guessable(password) {
+        return Err("Administrator password is a common word with digits or symbols around it, which Azure refuses; choose another.".into());
     }
     Ok(())
+}
+
+/// A guessable word with only digits and symbols before or after it.
+fn is_guessable(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    GUESSABLE_WORDS.iter().any(|word| {
+        lower.find(word).is_some_and(|at| {
+            let decoration = lower[..at].chars().chain(lower[at + word.len()..].chars());
+            decoration.into_iter().all(|c| !c.is_alphabetic())
+        })
+    })
 }
 
 #[cfg(test)]
@@ -138,6 +155,16 @@ mod tests {
     fn passwords_and_their_messages() {
         assert_eq!(check_admin_password("Tr0ub4dor&3horse"), Ok(()));
         assert_eq!(check_admin_password("correcthorse42BATTERY"), Ok(()));
+        assert_eq!(
+            check_admin_password("Password-Manager-Gen-91"),
+            Ok(()),
+            "a word among others is fine"
+        );
+        assert!(
+            check_admin_password("Password2024!")
+                .unwrap_err()
+                .contains("common word")
+        );
         for bad in [
             "short1A!",
             "alllowercaseletters",

@@ -119,10 +119,16 @@ pub fn check_arm_identity(value: &Value) -> Result<Vec<String>, String> {
             ));
         }
     };
-    let ids: Vec<String> = value["userAssignedIdentities"]
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
+    let ids: Vec<String> = match &value["userAssignedIdentities"] {
+        Value::Null => Vec::new(),
+        Value::Object(map) => map.keys().cloned().collect(),
+        _ => {
+            return Err(
+                "identity.userAssignedIdentities must be an object keyed by identity resource ids."
+                    .into(),
+            );
+        }
+    };
     if wants_user && ids.is_empty() {
         return Err("identity.userAssignedIdentities must list at least one identity when the type is UserAssigned.".into());
     }

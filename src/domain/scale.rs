@@ -84,9 +84,14 @@ impl ScaleSettings {
         let max = count("maxNodeCount")?
             .ok_or_else(|| "scaleSettings.maxNodeCount is required.".to_string())?;
         let min = count("minNodeCount")?.unwrap_or(0);
-        if max < 1 || min < 0 || min > max || max > MAX_NODES as i64 {
+        if !(1..=MAX_NODES as i64).contains(&max) {
             return Err(format!(
-                "Invalid scale settings: minNodeCount ({min}) must be between 0 and maxNodeCount ({max}), and maxNodeCount between 1 and {MAX_NODES}."
+                "Invalid scale settings: maxNodeCount ({max}) must be between 1 and {MAX_NODES}."
+            ));
+        }
+        if min < 0 || min > max {
+            return Err(format!(
+                "Invalid scale settings: minNodeCount ({min}) must be between 0 and maxNodeCount ({max})."
             ));
         }
         let idle_seconds = match settings.get("nodeIdleTimeBeforeScaleDown") {

@@ -209,7 +209,7 @@ pub fn check_arm_script(value: &Value) -> Result<(), String> {
         }
         other => {
             return Err(format!(
-                "scriptSource '{other}' is not one of inline, workspaceStorage."
+                "scriptSource '{other}' is not one of inline, workspaceStorage, workspace, url."
             ));
         }
     }

@@ -73,6 +73,8 @@ async fn bulk(
     headers: HeaderMap,
     fields: FormFields,
 ) -> Result<Response, AppError> {
+    // Readers act on nothing: refused as a whole. Everyone else is judged compute by compute.
+    current.require(Permission::OperateCompute, Ownership::Owner)?;
     fields.only_known(
         &[
             "action",

@@ -89,6 +89,50 @@ async fn every_route_for_every_role() {
                 create_instance,
                 expect(is_member_or_more, 303),
             ),
+            ("GET", "/computes/ada-dev-box".into(), vec![], 200),
+            ("GET", "/computes/ada-dev-box/status".into(), vec![], 200),
+            ("GET", "/activity".into(), vec![], 200),
+            ("GET", "/events".into(), vec![], 200),
+            (
+                "GET",
+                "/computes/cpu-cluster/delete".into(),
+                vec![],
+                expect(is_contributor_or_more, 200),
+            ),
+            (
+                "POST",
+                // Each role its own cluster: one that is still resizing would answer 409.
+                format!(
+                    "/computes/{}/scale",
+                    if is_admin {
+                        "cpu-cluster"
+                    } else {
+                        "gpu-cluster"
+                    }
+                ),
+                vec![
+                    ("min_nodes", "0".into()),
+                    ("max_nodes", "3".into()),
+                    ("idle_seconds", "120".into()),
+                ],
+                expect(is_contributor_or_more, 303),
+            ),
+            (
+                "POST",
+                "/computes/bulk".into(),
+                vec![
+                    ("action", "start".into()),
+                    ("tab", "instances".into()),
+                    ("names", "edsger-reader-box".into()),
+                ],
+                expect(is_member_or_more, 200),
+            ),
+            (
+                "GET",
+                "/computes/ada-dev-box/reassign".into(),
+                vec![],
+                expect(is_admin, 200),
+            ),
             // Whatever the role, only the owner (Ada, the admin) opens her instance's apps.
             (
                 "GET",
