@@ -25,6 +25,8 @@ pub struct ComputeRecord {
     pub created_by_name: Option<String>,
     pub created_on: Option<String>,
     pub location: Option<String>,
+    /// Azure's message when the compute failed (provisioning or instance errors).
+    pub problem: Option<String>,
     pub resource_json: String,
 }
 
@@ -40,6 +42,7 @@ pub struct ComputeRow {
     pub owner_name: Option<String>,
     pub created_on: Option<String>,
     pub location: Option<String>,
+    pub problem: Option<String>,
 }
 
 pub fn name_key(name: &str) -> String {
@@ -64,8 +67,8 @@ async fn upsert_on(
     let changed = sqlx::query!(
         r#"INSERT INTO computes (name_key, name, arm_id, kind, compute_type, state, provisioning_state,
                vm_size, owner_object_id, owner_tenant_id, owner_name, created_by_name, created_on,
-               location, resource_json, last_synced_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               location, problem, resource_json, last_synced_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (name_key) DO UPDATE SET
                name = excluded.name, arm_id = excluded.arm_id, kind = excluded.kind,
                compute_type = excluded.compute_type, state = excluded.state,
@@ -73,7 +76,7 @@ async fn upsert_on(
                owner_object_id = excluded.owner_object_id, owner_tenant_id = excluded.owner_tenant_id,
                owner_name = excluded.owner_name, created_by_name = excluded.created_by_name,
                created_on = excluded.created_on, location = excluded.location,
-               resource_json = excluded.resource_json, last_synced_at = excluded.last_synced_at
+               problem = excluded.problem, resource_json = excluded.resource_json, last_synced_at = excluded.last_synced_at
            WHERE computes.resource_json IS NOT excluded.resource_json
              AND computes.last_synced_at < ?"#,
         key,
@@ -90,6 +93,7 @@ async fn upsert_on(
         record.created_by_name,
         record.created_on,
         record.location,
+        record.problem,
         record.resource_json,
         synced_at,
         written_before,
@@ -151,7 +155,7 @@ pub async fn get_row(db: &SqlitePool, name: &str) -> sqlx::Result<Option<Compute
     let key = name_key(name);
     sqlx::query_as!(
         ComputeRow,
-        r#"SELECT name, kind, compute_type, state, vm_size, owner_object_id, owner_name, created_on, location
+        r#"SELECT name, kind, compute_type, state, vm_size, owner_object_id, owner_name, created_on, location, problem
            FROM computes WHERE name_key = ?"#,
         key
     )
@@ -223,7 +227,7 @@ fn owner_choices(
 async fn load_rows(db: &SqlitePool) -> sqlx::Result<Vec<ComputeRow>> {
     sqlx::query_as!(
         ComputeRow,
-        r#"SELECT name, kind, compute_type, state, vm_size, owner_object_id, owner_name, created_on, location
+        r#"SELECT name, kind, compute_type, state, vm_size, owner_object_id, owner_name, created_on, location, problem
            FROM computes"#
     )
     .fetch_all(db)
@@ -242,6 +246,7 @@ impl ComputeRow {
             owner_name: record.owner_name.clone(),
             created_on: record.created_on.clone(),
             location: record.location.clone(),
+            problem: record.problem.clone(),
         }
     }
 }
@@ -667,6 +672,7 @@ mod tests {
             created_by_name: None,
             created_on: None,
             location: None,
+            problem: None,
             resource_json: format!("{{\"name\":\"{name}\",\"state\":\"{state}\"}}"),
         }
     }

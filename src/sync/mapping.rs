@@ -50,9 +50,28 @@ pub fn record_from_resource(resource: &ComputeResource) -> Option<ComputeRecord>
             .as_ref()
             .and_then(|p| p.compute_location.clone())
             .or_else(|| resource.location.clone()),
+        problem: problem_of(resource),
         resource_json: serde_json::to_string(resource).unwrap_or_else(|_| "{}".into()),
         name,
     })
+}
+
+/// Azure's first words about what went wrong: a provisioning error, else an instance error.
+fn problem_of(resource: &ComputeResource) -> Option<String> {
+    let provisioning = resource
+        .properties
+        .as_ref()
+        .and_then(|p| p.provisioning_errors.as_ref())
+        .and_then(|errors| errors.first())
+        .map(|e| e.error.message.clone());
+    let instance = resource
+        .inner("errors")
+        .and_then(Value::as_array)
+        .and_then(|errors| errors.first())
+        .and_then(|e| e.get("error").unwrap_or(e).get("message"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    provisioning.or(instance).filter(|m| !m.trim().is_empty())
 }
 
 #[derive(Default)]

@@ -336,6 +336,8 @@ pub struct RowView {
     region: String,
     /// (label, link) of the applications, for the instance's owner while it runs.
     apps: Vec<(&'static str, String)>,
+    /// Azure's words when it failed.
+    problem: Option<String>,
     /// The actions this person may take on it in its state.
     actions: Vec<RowAction>,
     /// Whether the row has a bulk-selection box (the person may operate compute at all).
@@ -690,6 +692,7 @@ fn row_view(row: &ComputeRow, people: &People, current: &CurrentUser) -> RowView
     RowView {
         apps,
         actions: row_actions(row, current),
+        problem: row.problem.clone(),
         selectable: may_operate_something(current),
         csrf_token: current.csrf_token.clone(),
         name: row.name.clone(),

@@ -135,6 +135,21 @@ async fn bulk_delete_asks_first_and_lists_what_it_would_delete() {
             .is_empty(),
         "nothing yet"
     );
+    // The demo's GPU cluster is still resizing at start; a resizing cluster is skipped.
+    for name in ["cpu-cluster", "gpu-cluster"] {
+        eventually(Duration::from_secs(10), "the cluster settles", || {
+            let db = app.sync.db().clone();
+            async move {
+                store::computes::get_row(&db, name)
+                    .await
+                    .unwrap()
+                    .map(|r| r.state)
+                    .as_deref()
+                    == Some("Steady")
+            }
+        })
+        .await;
+    }
     let (status, page) = bulk(
         &app,
         &[

@@ -396,6 +396,25 @@ async fn azure_refusals_land_on_their_field_and_failures_on_the_row() {
         },
     )
     .await;
+    let failure = store::operations::for_compute(app.sync.db(), "doomed-box", 10)
+        .await
+        .unwrap()[0]
+        .error_message
+        .clone()
+        .unwrap();
+    let (_, list) = app.get_text("/computes?tab=instances&owner=all").await;
+    let row_start = list.find("data-name=\"doomed-box\"").unwrap();
+    let row = &list[row_start..row_start + list[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains("Create failed"), "{row}");
+    assert!(
+        row.contains("class=\"row-problem\""),
+        "Azure's words are on the row: {row}"
+    );
+    let first_words: String = failure.chars().take(30).collect();
+    assert!(
+        row.contains(&first_words.replace('\'', "&#39;")),
+        "{row}\n{failure}"
+    );
     app.stop().await;
 }
 
