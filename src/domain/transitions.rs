@@ -65,9 +65,10 @@ impl ComputeAction {
 
     /// Whether the action may be asked of a compute of this kind in this state, and why not.
     pub fn check(self, kind: ComputeKind, state: &str) -> Result<(), String> {
-        let words = state_label(state).to_lowercase();
+        // Words are made only for a refusal: `offered` asks this of every row of the list.
+        let words = || state_label(state).to_lowercase();
         if is_transitional(state) {
-            return Err(format!("It is {words}; wait until that has finished."));
+            return Err(format!("It is {}; wait until that has finished.", words()));
         }
         match self {
             ComputeAction::Start | ComputeAction::Stop | ComputeAction::Restart
@@ -79,13 +80,16 @@ impl ComputeAction {
                 ))
             }
             ComputeAction::Start if state != "Stopped" => Err(format!(
-                "Only a stopped instance can be started; it is {words}."
+                "Only a stopped instance can be started; it is {}.",
+                words()
             )),
             ComputeAction::Stop if !STOPPABLE.contains(&state) => Err(format!(
-                "Only a running instance can be stopped; it is {words}."
+                "Only a running instance can be stopped; it is {}.",
+                words()
             )),
             ComputeAction::Restart if !matches!(state, "Running" | "JobRunning") => Err(format!(
-                "Only a running instance can be restarted; it is {words}."
+                "Only a running instance can be restarted; it is {}.",
+                words()
             )),
             ComputeAction::Detach if kind != ComputeKind::Attached => {
                 Err("Only attached compute can be detached; other kinds are deleted.".to_string())

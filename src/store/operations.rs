@@ -114,6 +114,44 @@ pub async fn finish(
     Ok(changed == 1)
 }
 
+/// An operation Azure ran on its own (a schedule, idle shutdown), recorded once, when it is
+/// seen ended. Its id is made from the compute, action and time Azure gives it, so seeing it
+/// again (the next resync, a restart) records nothing new.
+pub struct ObservedOperation<'a> {
+    pub compute_name: &'a str,
+    pub action: &'a str,
+    /// `schedule` or `idle-shutdown`: who started it, in the column that holds people's ids.
+    pub started_by: &'a str,
+    pub started_at: &'a str,
+    pub status: &'a str,
+    /// When the dashboard saw it ended (Azure does not say when it ended).
+    pub seen_ended_at: &'a str,
+}
+
+pub async fn record_observed(db: &SqlitePool, op: &ObservedOperation<'_>) -> sqlx::Result<bool> {
+    let id = format!(
+        "observed:{}:{}:{}",
+        op.compute_name.to_ascii_lowercase(),
+        op.action,
+        op.started_at
+    );
+    let inserted = sqlx::query!(
+        r#"INSERT INTO operations (id, compute_name, action, status, started_by, started_at, ended_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"#,
+        id,
+        op.compute_name,
+        op.action,
+        op.status,
+        op.started_by,
+        op.started_at,
+        op.seen_ended_at
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
 /// Unfinished operations whose next look is due.
 pub async fn due(db: &SqlitePool, now: &str, limit: i64) -> sqlx::Result<Vec<OperationRecord>> {
     sqlx::query_as!(

@@ -150,12 +150,48 @@ impl Sync {
             Some(resource) => {
                 if let Some(record) = record_from_resource(&resource) {
                     self.log_db_error(self.inner.computes.upsert(&record, &now).await);
+                    self.observe_last_operation(&record).await;
                 }
             }
             None => self.log_db_error(self.inner.computes.remove(name).await),
         }
         self.publish(name);
         Ok(())
+    }
+
+    /// Operations Azure ran on its own (start and stop schedules, idle shutdown) reach the
+    /// activity history when the dashboard sees them ended in a compute's `lastOperation`.
+    async fn observe_last_operation(&self, record: &store::computes::ComputeRecord) {
+        let Ok(resource) = serde_json::from_str::<serde_json::Value>(&record.resource_json) else {
+            return;
+        };
+        let last = &resource["properties"]["properties"]["lastOperation"];
+        let started_by = match last["operationTrigger"].as_str() {
+            Some("Schedule") => "schedule",
+            Some("IdleShutdown") => "idle-shutdown",
+            _ => return,
+        };
+        let status = match last["operationStatus"].as_str() {
+            Some("Succeeded") => store::operations::status::SUCCEEDED,
+            Some(s) if s.ends_with("Failed") => store::operations::status::FAILED,
+            _ => return,
+        };
+        let (Some(action), Some(started_at)) = (
+            last["operationName"].as_str(),
+            last["operationTime"].as_str(),
+        ) else {
+            return;
+        };
+        let now = store::now();
+        let observed = store::operations::ObservedOperation {
+            compute_name: &record.name,
+            action: &action.to_ascii_lowercase(),
+            started_by,
+            started_at,
+            status,
+            seen_ended_at: &now,
+        };
+        self.log_db_error(store::operations::record_observed(&self.inner.db, &observed).await);
     }
 
     fn publish(&self, name: &str) {

@@ -83,6 +83,11 @@ impl Sync {
         for name in replaced.changed.iter().chain(&replaced.removed) {
             self.publish(name);
         }
+        let changed: std::collections::HashSet<&str> =
+            replaced.changed.iter().map(String::as_str).collect();
+        for record in records.iter().filter(|r| changed.contains(r.name.as_str())) {
+            self.observe_last_operation(record).await;
+        }
         Ok(ResyncReport {
             computes: records.len(),
             changed: replaced.changed.len(),

@@ -78,6 +78,12 @@ pub(super) fn operation_rows(state: &AppState, records: &[OperationRecord]) -> V
 }
 
 fn person_label(state: &AppState, object_id: &str) -> String {
+    // Operations Azure ran on its own are recorded with their trigger in place of a person.
+    match object_id {
+        "schedule" => return "Schedule".into(),
+        "idle-shutdown" => return "Idle shutdown".into(),
+        _ => {}
+    }
     owner_label(
         state.auth.people.name_of(object_id).as_deref(),
         Some(object_id),

@@ -37,6 +37,12 @@ const ASSETS: &[Asset] = &[
         immutable: true,
     },
     Asset {
+        path: "copy.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/copy.js"),
+        immutable: false,
+    },
+    Asset {
         path: "app.css",
         content_type: "text/css; charset=utf-8",
         bytes: include_bytes!("../../static/app.css"),

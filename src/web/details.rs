@@ -481,12 +481,29 @@ fn kind_label(compute: &Compute) -> String {
     }
 }
 
+/// "Standard_DS3_v2 (4 vCPUs, 14 GB RAM, standardDSv2Family)" when the create forms' look at
+/// the region's sizes is at hand; the bare name otherwise (rendering never waits on Azure).
+fn described_size(state: &AppState, size: &str) -> String {
+    state
+        .offers
+        .peek()
+        .and_then(|offer| offer.size(size).map(super::create::describe_size))
+        .unwrap_or_else(|| size.to_string())
+}
+
 /// What it is, where, and whose.
 fn overview(state: &AppState, compute: &Compute) -> Vec<Fact> {
     let inner = compute.inner();
     let common = compute.common();
     let mut facts = Facts::default();
-    facts.add("VM size", compute.row.vm_size.clone());
+    facts.add(
+        "VM size",
+        compute
+            .row
+            .vm_size
+            .clone()
+            .map(|size| described_size(state, &size)),
+    );
     facts.add(
         "VM priority",
         text(inner, "/vmPriority").map(|p| state_label(&p)),

@@ -28,9 +28,14 @@ use crate::sync::{EndedOperation, SyncEvent};
 pub const LIST_CHANGED: &str = "list-changed";
 pub const NOTIFY: &str = "notify";
 
-/// The event of one compute's row: `row-{name}` (names are letters, digits and '-').
+/// The event of one compute's row: `row-{name}`, lower-cased and percent-encoded (so it is
+/// also safe to print unescaped in an attribute; Azure's names are letters, digits and '-').
 pub fn row_event(name: &str) -> String {
-    format!("row-{}", name.to_ascii_lowercase())
+    format!(
+        "row-{}",
+        url::form_urlencoded::byte_serialize(name.to_ascii_lowercase().as_bytes())
+            .collect::<String>()
+    )
 }
 
 pub fn router() -> Router<AppState> {

@@ -27,6 +27,7 @@ async fn all_finished(app: &TestApp, name: &str) -> bool {
 #[tokio::test]
 async fn operations_are_listed_with_who_what_and_outcome_and_the_filters_narrow_them() {
     let (_emulator, app, _dir) = demo_app().await;
+    forget_observed(&app).await;
     let alan = app.another_browser();
     alan.sign_in_as("member").await;
     let stopped = alan.post_form("/computes/alan-notebooks/stop", &[]).await;
@@ -139,6 +140,7 @@ async fn operations_are_listed_with_who_what_and_outcome_and_the_filters_narrow_
 #[tokio::test]
 async fn activity_is_paged_fifty_at_a_time_newest_first() {
     let (_emulator, app, _dir) = demo_app().await;
+    forget_observed(&app).await;
     app.sign_in_as("reader").await;
     let db = app.sync.db();
     for i in 0..61 {
@@ -189,4 +191,47 @@ async fn activity_is_paged_fifty_at_a_time_newest_first() {
         "{filtered}"
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn operations_azure_ran_on_its_own_are_in_the_history_once() {
+    let (_emulator, app, _dir) = crate::helpers::demo_app().await;
+    app.sign_in_as("reader").await;
+    // The demo workspace's stopped instances were stopped by idle shutdown.
+    let (status, page) = app.get_text("/activity?compute=grace-cpu-box").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Idle shutdown"), "{page}");
+    app.sync.resync_now().await.unwrap();
+    app.sync.refresh_compute("grace-cpu-box").await.unwrap();
+    let observed =
+        compute_studio::store::operations::for_compute(app.sync.db(), "grace-cpu-box", 10)
+            .await
+            .unwrap();
+    assert_eq!(observed.len(), 1, "seen again, recorded once: {observed:?}");
+    assert_eq!(observed[0].started_by, "idle-shutdown");
+    assert_eq!(observed[0].status, "succeeded");
+    app.stop().await;
+}
+
+/// These tests count what people did: the demo workspace's idle-shutdown stops, which the
+/// history also lists, are left out.
+async fn forget_observed(app: &crate::helpers::TestApp) {
+    // The demo's idle-shutdown stops may still be settling: wait for them, then forget them.
+    crate::helpers::eventually(std::time::Duration::from_secs(10), "the demo settles", || {
+        let db = app.sync.db().clone();
+        async move {
+            let states: Vec<String> = sqlx::query_scalar("SELECT state FROM computes")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+            states
+                .iter()
+                .all(|s| !compute_studio::domain::compute::is_transitional(s))
+        }
+    })
+    .await;
+    sqlx::query("DELETE FROM operations WHERE started_by IN ('schedule', 'idle-shutdown')")
+        .execute(app.sync.db())
+        .await
+        .unwrap();
 }

@@ -22,6 +22,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+pub use common::describe_size;
 pub use options::OfferCache;
 
 use self::cluster::ClusterForm;

@@ -80,9 +80,22 @@ impl OfferCache {
         offer
     }
 
+    /// The last look at Azure's offer, however old, without asking Azure (or waiting for a look
+    /// in progress): for pages that only decorate what they show with it.
+    pub fn peek(&self) -> Option<Arc<Offer>> {
+        let slot = self.slot.try_lock().ok()?;
+        slot.as_ref().map(|(_, offer)| offer.clone())
+    }
+
     /// After a create: its cores count against the quota from now on.
     pub async fn forget(&self) {
-        *self.slot.lock().await = None;
+        let mut slot = self.slot.lock().await;
+        // Stale, so the next form asks Azure again; still there for `peek`.
+        let long_ago = Instant::now().checked_sub(FRESH_FOR * 2);
+        match (slot.as_mut(), long_ago) {
+            (Some((at, _)), Some(long_ago)) => *at = long_ago,
+            _ => *slot = None,
+        }
     }
 
     async fn fetch(&self) -> Offer {
