@@ -28,14 +28,15 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+        // An empty body is an empty form, whatever it claims to be (`curl -X POST`).
+        if !is_form && !bytes.is_empty() {
             return Err(AppError::BadRequest(
                 "This address takes an HTML form (application/x-www-form-urlencoded).".into(),
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
         FormFields::parse(&bytes)
     }
 }
