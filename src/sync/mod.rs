@@ -148,14 +148,25 @@ impl Sync {
         let now = store::now();
         match self.inner.arm.get_compute(name).await? {
             Some(resource) => {
-                if let Some(record) = record_from_resource(&resource) {
-                    self.log_db_error(self.inner.computes.upsert(&record, &now).await);
-                    self.observe_last_operation(&record).await;
+                let Some(record) = record_from_resource(&resource) else {
+                    return Ok(());
+                };
+                match self.inner.computes.upsert(&record, &now).await {
+                    // Pages hear of a compute only when its row changed: the watcher re-reads
+                    // moving computes every few seconds, mostly to find them unchanged.
+                    Ok(true) => {
+                        self.observe_last_operation(&record).await;
+                        self.publish(name);
+                    }
+                    Ok(false) => {}
+                    Err(e) => self.log_db_error::<()>(Err(e)),
                 }
             }
-            None => self.log_db_error(self.inner.computes.remove(name).await),
+            None => {
+                self.log_db_error(self.inner.computes.remove(name).await);
+                self.publish(name);
+            }
         }
-        self.publish(name);
         Ok(())
     }
 

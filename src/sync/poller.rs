@@ -110,7 +110,6 @@ impl Sync {
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "recording the end of an operation failed"),
         }
-        self.publish(&op.compute_name);
     }
 
     /// At start-up: requests sent by an earlier process that never recorded Azure's answer

@@ -54,6 +54,7 @@ async fn stream(
         known_total: state.computes.len(),
         catch_up: reconnected,
         next_id: 0,
+        pending: std::collections::VecDeque::new(),
         state,
         current,
     };
@@ -64,6 +65,11 @@ async fn stream(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// Changes that arrive together are sent together, each row once in its latest state: a burst
+/// (a bulk action, a resync that found many changes) costs a page one update per row, not one
+/// per intermediate state. Short enough that a change still shows within a second.
+const COALESCE: Duration = Duration::from_millis(250);
+
 /// One open page's view of the sync events.
 struct Watcher {
     state: AppState,
@@ -73,6 +79,17 @@ struct Watcher {
     known_total: usize,
     catch_up: bool,
     next_id: u64,
+    /// Events of the last burst not yet sent.
+    pending: std::collections::VecDeque<Event>,
+}
+
+/// What a burst of sync events means for one page.
+#[derive(Default)]
+struct Burst {
+    /// Rows to re-send, in the order they first changed.
+    rows: Vec<String>,
+    list_changed: bool,
+    notifications: Vec<EndedOperation>,
 }
 
 impl Watcher {
@@ -82,35 +99,82 @@ impl Watcher {
             return Some(self.event(LIST_CHANGED, String::new()));
         }
         loop {
-            let received = tokio::select! {
-                received = self.events.recv() => received,
-                // The server is stopping: end the stream so the connection can close.
-                () = self.state.shutdown.cancelled() => return None,
-            };
-            match received {
-                Ok(SyncEvent::ComputeChanged { name }) => {
-                    let total = self.state.computes.len();
-                    if total != self.known_total {
-                        self.known_total = total;
-                        return Some(self.event(LIST_CHANGED, String::new()));
-                    }
-                    match super::computes::render_row(&self.state, &self.current, &name) {
-                        Ok(html) => return Some(self.event(&row_event(&name), html)),
-                        Err(e) => {
-                            tracing::warn!(error = %e, compute = %name, "could not render a row for the live stream")
-                        }
-                    }
-                }
-                Ok(SyncEvent::OperationEnded(ended))
-                    if ended.started_by == self.current.user.object_id =>
-                {
-                    return Some(self.event(NOTIFY, notification(&ended)));
-                }
-                Ok(SyncEvent::OperationEnded(_)) => {}
-                // Too slow to keep up: re-reading the list covers whatever was missed.
-                Err(RecvError::Lagged(_)) => return Some(self.event(LIST_CHANGED, String::new())),
-                Err(RecvError::Closed) => return None,
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
             }
+            let burst = self.next_burst().await?;
+            self.queue(burst);
+        }
+    }
+
+    /// Waits for a sync event, then gathers what else arrives within [`COALESCE`].
+    async fn next_burst(&mut self) -> Option<Burst> {
+        let mut burst = Burst::default();
+        let first = self.receive().await?;
+        self.add(&mut burst, first);
+        let deadline = tokio::time::Instant::now() + COALESCE;
+        loop {
+            tokio::select! {
+                received = self.events.recv() => self.add(&mut burst, received),
+                () = tokio::time::sleep_until(deadline) => return Some(burst),
+                () = self.state.shutdown.cancelled() => return None,
+            }
+        }
+    }
+
+    async fn receive(&mut self) -> Option<Result<SyncEvent, RecvError>> {
+        tokio::select! {
+            received = self.events.recv() => Some(received),
+            // The server is stopping: end the stream so the connection can close.
+            () = self.state.shutdown.cancelled() => None,
+        }
+    }
+
+    fn add(&self, burst: &mut Burst, received: Result<SyncEvent, RecvError>) {
+        match received {
+            Ok(SyncEvent::ComputeChanged { name }) => {
+                if !burst.rows.contains(&name) {
+                    burst.rows.push(name);
+                }
+            }
+            Ok(SyncEvent::OperationEnded(ended))
+                if ended.started_by == self.current.user.object_id =>
+            {
+                burst.notifications.push(ended);
+            }
+            Ok(SyncEvent::OperationEnded(_)) => {}
+            // Too slow to keep up: re-reading the list covers whatever was missed.
+            Err(RecvError::Lagged(_)) => burst.list_changed = true,
+            // Only when the sync machinery is gone, which is when the server stops.
+            Err(RecvError::Closed) => {}
+        }
+    }
+
+    /// Turns a burst into the page's events: one re-read of the list when computes came or
+    /// went (it covers every row), else each changed row; then the notifications.
+    fn queue(&mut self, burst: Burst) {
+        let total = self.state.computes.len();
+        let list_changed = burst.list_changed || total != self.known_total;
+        self.known_total = total;
+        if list_changed {
+            let event = self.event(LIST_CHANGED, String::new());
+            self.pending.push_back(event);
+        } else {
+            for name in &burst.rows {
+                match super::computes::render_row(&self.state, &self.current, name) {
+                    Ok(html) => {
+                        let event = self.event(&row_event(name), html);
+                        self.pending.push_back(event);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, compute = %name, "could not render a row for the live stream")
+                    }
+                }
+            }
+        }
+        for ended in &burst.notifications {
+            let event = self.event(NOTIFY, notification(ended));
+            self.pending.push_back(event);
         }
     }
 

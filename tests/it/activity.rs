@@ -217,18 +217,22 @@ async fn operations_azure_ran_on_its_own_are_in_the_history_once() {
 /// history also lists, are left out.
 async fn forget_observed(app: &crate::helpers::TestApp) {
     // The demo's idle-shutdown stops may still be settling: wait for them, then forget them.
-    crate::helpers::eventually(std::time::Duration::from_secs(10), "the demo settles", || {
-        let db = app.sync.db().clone();
-        async move {
-            let states: Vec<String> = sqlx::query_scalar("SELECT state FROM computes")
-                .fetch_all(&db)
-                .await
-                .unwrap();
-            states
-                .iter()
-                .all(|s| !compute_studio::domain::compute::is_transitional(s))
-        }
-    })
+    crate::helpers::eventually(
+        std::time::Duration::from_secs(10),
+        "the demo settles",
+        || {
+            let db = app.sync.db().clone();
+            async move {
+                let states: Vec<String> = sqlx::query_scalar("SELECT state FROM computes")
+                    .fetch_all(&db)
+                    .await
+                    .unwrap();
+                states
+                    .iter()
+                    .all(|s| !compute_studio::domain::compute::is_transitional(s))
+            }
+        },
+    )
     .await;
     sqlx::query("DELETE FROM operations WHERE started_by IN ('schedule', 'idle-shutdown')")
         .execute(app.sync.db())
