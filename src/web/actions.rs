@@ -22,7 +22,7 @@ use super::notice::{self, Notice};
 use super::{AppState, Chrome};
 use crate::azure::{PowerAction, UnderlyingResourceAction};
 use crate::domain::compute::ComputeKind;
-use crate::domain::roles::{Ownership, Permission};
+use crate::domain::roles::Permission;
 use crate::domain::transitions::ComputeAction;
 use crate::error::AppError;
 use crate::store::computes::ComputeRow;
@@ -156,11 +156,7 @@ fn authorised(
         .row(name)
         .ok_or_else(|| AppError::NotFound(format!("compute named '{name}'")))?;
     let kind = ComputeKind::parse(&row.kind).unwrap_or(ComputeKind::Other);
-    // Members operate instances they own; non-instances belong to nobody in particular.
-    let ownership = match kind {
-        ComputeKind::Instance => current.owns(row.owner_object_id.as_deref()),
-        _ => Ownership::NotOwner,
-    };
+    let ownership = current.ownership_of(&row);
     current.require(Permission::OperateCompute, ownership)?;
     action.check(kind, &row.state).map_err(|why| {
         AppError::Conflict(format!(

@@ -200,10 +200,7 @@ async fn apply(
         return skipped("It no longer exists.".into());
     };
     let kind = ComputeKind::parse(&row.kind).unwrap_or(ComputeKind::Other);
-    let ownership = match kind {
-        ComputeKind::Instance => current.owns(row.owner_object_id.as_deref()),
-        _ => Ownership::NotOwner,
-    };
+    let ownership = current.ownership_of(&row);
     if let Err(AppError::Forbidden(why)) = current.require(Permission::OperateCompute, ownership) {
         return skipped(why);
     }

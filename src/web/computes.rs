@@ -731,10 +731,7 @@ fn may_operate_something(current: &CurrentUser) -> bool {
 /// The actions a row offers: allowed in its state (domain) and to this person (roles).
 fn row_actions(row: &ComputeRow, current: &CurrentUser) -> Vec<RowAction> {
     let kind = ComputeKind::parse(&row.kind).unwrap_or(ComputeKind::Other);
-    let ownership = match kind {
-        ComputeKind::Instance => current.owns(row.owner_object_id.as_deref()),
-        _ => Ownership::NotOwner,
-    };
+    let ownership = current.ownership_of(row);
     if current
         .require(Permission::OperateCompute, ownership)
         .is_err()

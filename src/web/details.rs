@@ -120,10 +120,7 @@ fn number(value: &Value, pointer: &str) -> Option<i64> {
 /// How the person stands to this compute: an instance belongs to its owner; other kinds belong
 /// to nobody in particular (the rule the action routes apply).
 fn ownership(current: &CurrentUser, compute: &Compute) -> Ownership {
-    match compute.kind {
-        ComputeKind::Instance => current.owns(compute.row.owner_object_id.as_deref()),
-        _ => Ownership::NotOwner,
-    }
+    current.ownership_of(&compute.row)
 }
 
 /// A person named by object id: their name when they signed in here once, else a short id.

@@ -112,6 +112,16 @@ impl CurrentUser {
         }
     }
 
+    /// How this person stands to a cached compute: an instance belongs to its owner (assigned
+    /// user, else creator); clusters and the other kinds are the team's, nobody's in particular.
+    pub fn ownership_of(&self, row: &crate::store::computes::ComputeRow) -> Ownership {
+        if row.kind == crate::domain::compute::ComputeKind::Instance.as_str() {
+            self.owns(row.owner_object_id.as_deref())
+        } else {
+            Ownership::NotOwner
+        }
+    }
+
     pub fn owns(&self, owner_object_id: Option<&str>) -> Ownership {
         if owner_object_id == Some(self.user.object_id.as_str()) {
             Ownership::Owner
