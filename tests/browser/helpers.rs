@@ -123,7 +123,7 @@ impl Browser {
             .with_context(|| {
                 format!("starting {chromedriver_bin} (is chromium-driver installed?)")
             })?;
-        let mut browser_guard = DriverGuard(Some(chromedriver));
+        let mut guard = DriverGuard(Some(chromedriver));
         let server = format!("http://127.0.0.1:{port}");
         wait_for_chromedriver(&server).await?;
 
@@ -160,7 +160,7 @@ impl Browser {
             .context("opening a Chromium session")?;
         Ok(Browser {
             driver,
-            chromedriver: browser_guard.0.take().expect("still held"),
+            chromedriver: guard.0.take().expect("still held"),
             _profile: profile,
         })
     }
