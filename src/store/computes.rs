@@ -627,6 +627,12 @@ impl ComputeStore {
         })
     }
 
+    /// A number that changes with every change to the list: a page drawn at one generation
+    /// knows it missed something when the cache has moved on.
+    pub fn generation(&self) -> u64 {
+        self.read_view(|view| view.generation)
+    }
+
     pub fn len(&self) -> usize {
         self.read_view(|view| view.rows.len())
     }

@@ -377,6 +377,8 @@ struct ListPage {
     new_url: Option<String>,
     /// This very view, re-read when the set of computes changes.
     self_url: String,
+    /// The cache generation the page is drawn from, for the live stream to catch up from.
+    generation: u64,
     /// Whether the bulk bar is shown.
     can_operate: bool,
     /// The view's filters, carried by the bulk form ("all matching").
@@ -411,6 +413,8 @@ async fn list(
 }
 
 fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage {
+    // Read before the query: a change after it makes the stream tell the page to re-read.
+    let generation = state.computes.generation();
     let counts = state.computes.count_by_kind();
     let count_of = |kind: ComputeKind| counts.get(kind.as_str()).copied().unwrap_or(0);
     let me = current.user.object_id.clone();
@@ -545,6 +549,7 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
     ListPage {
         new_url,
         self_url: view.url_with(&[]),
+        generation,
         can_operate: may_operate_something(current),
         filter_fields,
         chrome: state.chrome_for(current),

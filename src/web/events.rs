@@ -42,17 +42,29 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/events", get(stream))
 }
 
+/// `?since=` the cache generation the page was drawn at.
+#[derive(Debug, serde::Deserialize)]
+pub struct StreamParams {
+    since: Option<u64>,
+}
+
 async fn stream(
     State(state): State<AppState>,
     current: CurrentUser,
     headers: HeaderMap,
+    axum::extract::Query(params): axum::extract::Query<StreamParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     current.require(Permission::ViewCompute, Ownership::NoCompute)?;
+    // A reconnecting page missed what happened while it was away; a new one missed what
+    // happened between its drawing and this connection.
     let reconnected = headers.contains_key("last-event-id");
+    let moved_on = params
+        .since
+        .is_some_and(|since| since != state.computes.generation());
     let watcher = Watcher {
         events: state.sync.subscribe(),
         known_total: state.computes.len(),
-        catch_up: reconnected,
+        catch_up: reconnected || moved_on,
         next_id: 0,
         pending: std::collections::VecDeque::new(),
         state,

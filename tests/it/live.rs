@@ -20,7 +20,15 @@ struct Event {
 
 impl Stream {
     async fn open(app: &TestApp, last_event_id: Option<&str>) -> Stream {
-        let mut request = app.client.get(format!("{}/events", app.base_url));
+        Self::open_with(app, "/events", last_event_id).await
+    }
+
+    async fn open_at(app: &TestApp, path: &str) -> Stream {
+        Self::open_with(app, path, None).await
+    }
+
+    async fn open_with(app: &TestApp, path: &str, last_event_id: Option<&str>) -> Stream {
+        let mut request = app.client.get(format!("{}{path}", app.base_url));
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
@@ -121,6 +129,14 @@ async fn a_new_compute_tells_lists_to_reread_and_a_reconnect_catches_up() {
     reconnected
         .next_matching(|e| e.name == "list-changed")
         .await;
+    // A page drawn before a change, connecting after it, is told to re-read at once.
+    let (_, page) = app.get_text("/computes").await;
+    assert!(
+        page.contains("sse-connect=\"/events?since="),
+        "the page says what it was drawn from"
+    );
+    let mut late = Stream::open_at(&app, "/events?since=0").await;
+    late.next_matching(|e| e.name == "list-changed").await;
     app.stop().await;
 }
 
