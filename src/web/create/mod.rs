@@ -224,9 +224,36 @@ async fn submit(
         )
         .await;
     }
+    // The form token is claimed before anything is checked: of two copies of one form sent
+    // at once, the second learns it was already sent, whatever the first has done meanwhile
+    // (its compute's name, now taken, would otherwise read as an error of the second).
+    if step == Step::Create {
+        let claim = create_requests::claim(
+            &state.db,
+            &token,
+            &current.user.object_id,
+            filled.name(),
+            &store::now(),
+        )
+        .await?;
+        if let create_requests::Claim::AlreadySubmitted { compute_name, .. } = claim {
+            notice::put(
+                &session,
+                Notice::good(
+                    "Already submitted.",
+                    format!("This form was sent before; {compute_name} is being created once."),
+                ),
+            )
+            .await;
+            return Ok(Redirect::to(&format!("/computes?tab={}", kind.tab())).into_response());
+        }
+    }
     let plan = match validate(&state, &current, &filled).await {
         Ok(plan) => plan,
         Err(errors) => {
+            if step == Step::Create {
+                release_claim(&state, &token).await;
+            }
             return render_form(
                 &state,
                 &current,
@@ -244,7 +271,7 @@ async fn submit(
     create(&state, &current, &session, &peer, filled, plan, &token).await
 }
 
-/// Asks Azure to create, once per form token.
+/// Asks Azure to create; the caller has claimed the form's token.
 async fn create(
     state: &AppState,
     current: &CurrentUser,
@@ -258,25 +285,6 @@ async fn create(
         ComputeKind::Cluster => FormKind::Cluster.tab(),
         _ => FormKind::Instance.tab(),
     };
-    let claim = create_requests::claim(
-        &state.db,
-        token,
-        &current.user.object_id,
-        &plan.name,
-        &store::now(),
-    )
-    .await?;
-    if let create_requests::Claim::AlreadySubmitted { compute_name, .. } = claim {
-        notice::put(
-            session,
-            Notice::good(
-                "Already submitted.",
-                format!("This form was sent before; {compute_name} is being created once."),
-            ),
-        )
-        .await;
-        return Ok(Redirect::to(&format!("/computes?tab={tab}")).into_response());
-    }
     let body = serde_json::from_value(plan.body.clone())
         .map_err(|e| AppError::BadRequest(format!("the create request could not be built: {e}")))?;
     let outcome = state
@@ -335,9 +343,7 @@ async fn create(
             Ok(Redirect::to(&format!("/computes?tab={tab}")).into_response())
         }
         Err(e) => {
-            if let Err(db) = create_requests::release(&state.db, token).await {
-                tracing::error!(error = %db, "could not release a refused create's form token");
-            }
+            release_claim(state, token).await;
             audit(
                 state,
                 &current.user,
@@ -558,5 +564,21 @@ fn checked_form_token(token: &str) -> Result<String, AppError> {
         Err(AppError::BadRequest(
             "The form's token is missing or damaged; open the create form again.".into(),
         ))
+    }
+}
+
+/// The form may be corrected and sent again with its token.
+async fn release_claim(state: &AppState, token: &str) {
+    if let Err(e) = create_requests::release(&state.db, token).await {
+        tracing::error!(error = %e, "could not release a refused create's form token");
+    }
+}
+
+impl Filled {
+    fn name(&self) -> &str {
+        match self {
+            Filled::Instance(form) => &form.name,
+            Filled::Cluster(form) => &form.name,
+        }
     }
 }
