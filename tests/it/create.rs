@@ -12,7 +12,7 @@ const ED25519: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop";
 
 /// The value of a form field on a page (the first input with that name).
-fn field_value(page: &str, name: &str) -> String {
+pub fn field_value(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = page
         .find(&marker)
@@ -22,7 +22,7 @@ fn field_value(page: &str, name: &str) -> String {
 }
 
 /// The hidden fields a review page carries to the next step.
-fn hidden_fields(page: &str) -> Vec<(String, String)> {
+pub fn hidden_fields(page: &str) -> Vec<(String, String)> {
     page.split("<input type=\"hidden\" name=\"")
         .skip(1)
         .map(|rest| {
@@ -50,7 +50,7 @@ fn html_unescape(text: &str) -> String {
         .replace("&gt;", ">")
 }
 
-async fn new_form_token(app: &TestApp, kind: &str) -> String {
+pub async fn new_form_token(app: &TestApp, kind: &str) -> String {
     let (status, page) = app.get_text(&format!("/computes/new?kind={kind}")).await;
     assert_eq!(status, 200, "{page}");
     field_value(&page, "form_token")
@@ -69,7 +69,7 @@ fn instance_fields<'a>(token: &'a str, name: &'a str, step: &'a str) -> Vec<(&'a
     ]
 }
 
-async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+pub async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
     let response = app.post_form(path, fields).await;
     let status = response.status().as_u16();
     let to = response

@@ -12,6 +12,7 @@ mod details;
 mod emulator_signin;
 mod helpers;
 mod id_tokens;
+mod inference;
 mod live;
 mod poller;
 mod resync;

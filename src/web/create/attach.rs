@@ -326,10 +326,7 @@ impl AttachForm {
             }
         };
         let (address, port, (account, words)) = (address?, port?, account?);
-        summary.push((
-            "Address".to_string(),
-            format!("{address}, SSH port {port}"),
-        ));
+        summary.push(("Address".to_string(), format!("{address}, SSH port {port}")));
         summary.push(("Sign-in".to_string(), words));
         Some(json!({
             "address": address,

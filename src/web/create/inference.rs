@@ -195,9 +195,14 @@ impl InferenceForm {
         ];
         let mut resource_id = None;
         match self.source.as_str() {
-            "new" => {
-                self.check_new(offer, location, purpose, &mut errors, &mut inner, &mut summary)
-            }
+            "new" => self.check_new(
+                offer,
+                location,
+                purpose,
+                &mut errors,
+                &mut inner,
+                &mut summary,
+            ),
             "existing" => {
                 resource_id =
                     self.check_existing(offer, purpose, &mut errors, &mut inner, &mut summary);
@@ -469,7 +474,10 @@ impl InferenceForm {
                 )
             }
             "microsoft" => {
-                errors.check("ssl_leaf_label", check_leaf_domain_label(&self.ssl_leaf_label))?;
+                errors.check(
+                    "ssl_leaf_label",
+                    check_leaf_domain_label(&self.ssl_leaf_label),
+                )?;
                 (
                     format!(
                         "A Microsoft certificate for {}….{}.cloudapp.azure.com",

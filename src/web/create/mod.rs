@@ -30,8 +30,8 @@ pub use options::OfferCache;
 
 use self::attach::{AttachForm, AttachType};
 use self::cluster::ClusterForm;
-use self::inference::InferenceForm;
 use self::common::Plan;
+use self::inference::InferenceForm;
 use self::instance::{Assignee, InstanceContext, InstanceForm};
 use self::views::{
     AttachPage, CapacityFragment, ClusterPage, FieldErrorFragment, InferencePage, InstancePage,
@@ -165,9 +165,7 @@ async fn new_form(
         }
         (FormKind::Instance, _) => Filled::Instance(InstanceForm::blank()),
         (FormKind::Cluster, _) => Filled::Cluster(ClusterForm::blank()),
-        (FormKind::Inference, _) => {
-            Filled::Inference(InferenceForm::blank(&state.chrome.location))
-        }
+        (FormKind::Inference, _) => Filled::Inference(InferenceForm::blank(&state.chrome.location)),
         (FormKind::Attached, _) => Filled::Attached(AttachForm::blank(AttachType::parse(
             params.attach_type.as_deref(),
         )?)),

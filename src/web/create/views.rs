@@ -163,7 +163,9 @@ pub struct AttachPage {
 impl AttachPage {
     /// Whether a secret is kept from before (the page says so instead of showing it).
     pub fn kept(&self, field: &str) -> bool {
-        self.sealed.iter().any(|s| s.name == format!("{field}_sealed"))
+        self.sealed
+            .iter()
+            .any(|s| s.name == format!("{field}_sealed"))
     }
 }
 
@@ -764,7 +766,14 @@ pub fn related_fields(field: &str) -> Vec<&str> {
         &["ssh", "ssh_key"],
         &["vm_size", "nodes"],
         &["purpose", "nodes"],
-        &["source", "existing_cluster", "region", "vm_size", "nodes", "purpose"],
+        &[
+            "source",
+            "existing_cluster",
+            "region",
+            "vm_size",
+            "nodes",
+            "purpose",
+        ],
         &["existing_cluster", "region", "purpose"],
         &["region", "existing_cluster", "vm_size"],
         &["network", "subnet", "load_balancer"],
