@@ -3,68 +3,10 @@
 
 use std::time::Duration;
 
-use crate::create::{field_value, hidden_fields, new_form_token, post};
-use crate::helpers::{TestApp, arm_client, demo_app, eventually};
-
-/// A self-signed certificate and its key (PEM) for `names`, valid between the two dates.
-pub fn certificate(
-    names: &[&str],
-    from: time::OffsetDateTime,
-    until: time::OffsetDateTime,
-) -> (String, String) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut params =
-        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-            .unwrap();
-    params.not_before = from;
-    params.not_after = until;
-    (params.self_signed(&key).unwrap().pem(), key.serialize_pem())
-}
-
-pub fn valid_certificate(names: &[&str]) -> (String, String) {
-    let now = time::OffsetDateTime::now_utc();
-    certificate(
-        names,
-        now - time::Duration::days(10),
-        now + time::Duration::days(300),
-    )
-}
-
-/// The fields of a new production cluster of 3 × Standard_D4s_v3 with the defaults.
-pub fn inference_fields<'a>(
-    token: &'a str,
-    name: &'a str,
-    step: &'a str,
-) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("kind", "inference"),
-        ("form_token", token),
-        ("step", step),
-        ("name", name),
-        ("source", "new"),
-        ("region", "westeurope"),
-        ("vm_size", "Standard_D4s_v3"),
-        ("purpose", "production"),
-        ("nodes", "3"),
-        ("network", "default"),
-        ("service_cidr", "10.0.0.0/16"),
-        ("dns_service_ip", "10.0.0.10"),
-        ("docker_bridge_cidr", "172.17.0.1/16"),
-        ("ssl", "off"),
-        ("load_balancer", "public"),
-    ]
-}
-
-fn with<'a>(
-    mut fields: Vec<(&'a str, &'a str)>,
-    changes: &[(&'a str, &'a str)],
-) -> Vec<(&'a str, &'a str)> {
-    for (key, value) in changes {
-        fields.retain(|(k, _)| k != key);
-        fields.push((key, value));
-    }
-    fields
-}
+use crate::helpers::{
+    TestApp, arm_client, certificate, demo_app, eventually, field_value, hidden_fields,
+    inference_fields, new_form_token, post, valid_certificate, with,
+};
 
 async fn carried_create(app: &TestApp, review: &str) -> (u16, String, String) {
     let mut carried = hidden_fields(review);

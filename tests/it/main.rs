@@ -5,6 +5,7 @@ mod actions;
 mod activity;
 mod applications;
 mod arm_client;
+mod attach;
 mod bulk;
 mod compute_page;
 mod create;
