@@ -2008,3 +2008,478 @@ async fn a_cluster_with_an_ssh_key_and_a_user_assigned_identity_is_accepted() {
     assert_eq!(got["identity"]["type"], "UserAssigned");
     assert!(got["identity"]["userAssignedIdentities"][&id]["clientId"].is_string());
 }
+
+// ----- inference clusters (AKS) and attached compute ----------------------------------------------
+
+/// A self-signed certificate and its key (PEM), for `names`, valid between the two dates.
+fn certificate(
+    names: &[&str],
+    from: time::OffsetDateTime,
+    until: time::OffsetDateTime,
+) -> (String, String) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    params.not_before = from;
+    params.not_after = until;
+    (params.self_signed(&key).unwrap().pem(), key.serialize_pem())
+}
+
+fn valid_certificate(names: &[&str]) -> (String, String) {
+    let now = time::OffsetDateTime::now_utc();
+    certificate(
+        names,
+        now - time::Duration::days(30),
+        now + time::Duration::days(365),
+    )
+}
+
+/// A new AKS cluster: 3 × Standard_D4s_v3 (12 vCPUs), production.
+fn aks_body() -> Value {
+    json!({
+        "location": "westeurope",
+        "properties": {
+            "computeType": "AKS",
+            "properties": {
+                "agentCount": 3,
+                "agentVmSize": "Standard_D4s_v3",
+                "clusterPurpose": "FastProd"
+            }
+        }
+    })
+}
+
+fn aks_with(field: &str, value: Value) -> Value {
+    let mut body = aks_body();
+    body["properties"]["properties"][field] = value;
+    body
+}
+
+impl Env {
+    fn aks_list_url(&self) -> String {
+        self.subscription_url(
+            "/providers/Microsoft.ContainerService/managedClusters",
+            AKS_API,
+        )
+    }
+
+    async fn aks_cluster_ids(&self) -> Vec<String> {
+        let (items, _) = self.list_all(&self.aks_list_url()).await;
+        items
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_ascii_lowercase())
+            .collect()
+    }
+
+    fn managed_cluster_id(&self, name: &str) -> String {
+        let c = self.emulator().config();
+        c.managed_clusters
+            .iter()
+            .find(|m| m.name == name)
+            .expect("a seeded AKS cluster")
+            .id(&c.subscription_id)
+    }
+
+    async fn delete_compute(&self, name: &str, action: &str) -> Response {
+        let url = format!(
+            "{}&underlyingResourceAction={action}",
+            self.compute_url(name, "")
+        );
+        self.send(Method::DELETE, &url, None).await
+    }
+}
+
+#[tokio::test]
+async fn a_new_inference_cluster_is_provisioned_in_its_network_and_detaching_keeps_it() {
+    let env = Env::start().await;
+    let mut body = aks_body();
+    body["properties"]["properties"]["aksNetworkingConfiguration"] = json!({
+        "subnetId": env.subnet_id("ml-scoring-vnet", "aks-nodes"),
+        "serviceCidr": "10.0.0.0/16",
+        "dnsServiceIP": "10.0.0.10",
+        "dockerBridgeCidr": "172.17.0.1/16"
+    });
+    body["properties"]["properties"]["loadBalancerType"] = json!("InternalLoadBalancer");
+    body["properties"]["properties"]["loadBalancerSubnet"] = json!("scoring");
+    body["properties"]["properties"]["sslConfiguration"] =
+        json!({"status": "Enabled", "leafDomainLabel": "scoring"});
+    let response = env.put_compute("ab", body).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "two characters are a valid inference cluster name"
+    );
+    let (_, creating) = env.get_compute("ab").await;
+    assert_eq!(creating["properties"]["provisioningState"], "Creating");
+    assert_eq!(env.wait(&response).await["status"], "Succeeded");
+    let (_, created) = env.get_compute("ab").await;
+    let props = &created["properties"];
+    assert_eq!(props["provisioningState"], "Succeeded");
+    assert_eq!(props["isAttachedCompute"], false);
+    assert_eq!(props["properties"]["clusterPurpose"], "FastProd");
+    assert_eq!(
+        props["properties"]["loadBalancerType"],
+        "InternalLoadBalancer"
+    );
+    assert!(
+        props["properties"]["clusterFqdn"]
+            .as_str()
+            .unwrap()
+            .ends_with(".azmk8s.io")
+    );
+    let cluster_id = props["resourceId"].as_str().unwrap().to_ascii_lowercase();
+    assert!(
+        env.aks_cluster_ids().await.contains(&cluster_id),
+        "the new AKS cluster is one of the subscription's"
+    );
+
+    let response = env.delete_compute("ab", "Detach").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    env.wait(&response).await;
+    assert_eq!(env.get_compute("ab").await.0, StatusCode::NOT_FOUND);
+    assert!(
+        env.aks_cluster_ids().await.contains(&cluster_id),
+        "detached: the AKS cluster stays"
+    );
+}
+
+#[tokio::test]
+async fn an_existing_aks_cluster_is_attached_once_and_deleting_takes_it_away() {
+    let env = Env::start().await;
+    let id = env.managed_cluster_id("ml-inference-aks");
+    let attach = json!({"location": "westeurope", "properties": {
+        "computeType": "AKS", "resourceId": id,
+        "properties": {"clusterPurpose": "FastProd"}}});
+    let response = env.put_compute("scoring", attach.clone()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(env.wait(&response).await["status"], "Succeeded");
+    let (_, attached) = env.get_compute("scoring").await;
+    assert_eq!(attached["properties"]["isAttachedCompute"], true);
+    assert_eq!(attached["properties"]["properties"]["agentCount"], 3);
+    assert_eq!(
+        attached["properties"]["properties"]["agentVmSize"],
+        "Standard_D4s_v3"
+    );
+    let again = env.put_compute("scoring-two", attach).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::CONFLICT,
+        "attached once per workspace"
+    );
+    let response = env.delete_compute("scoring", "Delete").await;
+    env.wait(&response).await;
+    assert_eq!(env.get_compute("scoring").await.0, StatusCode::NOT_FOUND);
+    assert!(
+        !env.aks_cluster_ids()
+            .await
+            .contains(&id.to_ascii_lowercase()),
+        "deleted with its compute"
+    );
+}
+
+#[tokio::test]
+async fn inference_rules_refuse_a_put_and_name_the_field() {
+    let mut config = EmulatorConfig::for_tests();
+    let mut small =
+        compute_studio::emulator::ManagedClusterSeed::new("ml-demo-rg", "tiny-aks", "westeurope");
+    small.agent_pools[0].count = 2;
+    config.managed_clusters.push(small);
+    let env = Env::start_with(config).await;
+    let inner = "properties.properties";
+    // Names: 2 to 16 characters.
+    let response = env.put_compute("a", aks_body()).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = env.put_compute(&"a".repeat(17), aks_body()).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // The 12-vCPU rule, both sides.
+    assert_refused(
+        env.put_compute("small", aks_with("agentCount", json!(2)))
+            .await,
+        "ValidationError",
+        &format!("{inner}.agentCount"),
+        "at least 12 vCPUs",
+    )
+    .await;
+    let mut dev_test = aks_with("agentCount", json!(1));
+    dev_test["properties"]["properties"]["clusterPurpose"] = json!("DevTest");
+    assert_eq!(
+        env.put_compute("devbox", dev_test).await.status(),
+        StatusCode::CREATED
+    );
+    let tiny = json!({"properties": {"computeType": "AKS",
+        "resourceId": env.managed_cluster_id("tiny-aks"), "properties": {}}});
+    assert_refused(
+        env.put_compute("tiny", tiny).await,
+        "ValidationError",
+        &format!("{inner}.clusterPurpose"),
+        "has 8 vCPUs",
+    )
+    .await;
+    // The network: overlaps and the DNS address.
+    let networking = |service: &str, dns: &str, bridge: &str| {
+        aks_with(
+            "aksNetworkingConfiguration",
+            json!({"subnetId": env.subnet_id("ml-scoring-vnet", "aks-nodes"),
+                   "serviceCidr": service, "dnsServiceIP": dns, "dockerBridgeCidr": bridge}),
+        )
+    };
+    let path = format!("{inner}.aksNetworkingConfiguration");
+    for (body, member, words) in [
+        (
+            networking("10.1.0.0/16", "10.1.0.10", "172.17.0.1/16"),
+            "serviceCidr",
+            "overlaps the virtual network",
+        ),
+        (
+            networking("10.0.0.0/16", "10.2.0.10", "172.17.0.1/16"),
+            "dnsServiceIP",
+            "must be inside",
+        ),
+        (
+            networking("10.0.0.0/16", "10.0.0.10", "10.0.5.1/24"),
+            "dockerBridgeCidr",
+            "overlaps the Kubernetes service",
+        ),
+    ] {
+        assert_refused(
+            env.put_compute("netcheck", body).await,
+            "ValidationError",
+            &format!("{path}.{member}"),
+            words,
+        )
+        .await;
+    }
+    // SSL: an expired certificate with its date, a key of another certificate.
+    let ssl = format!("{inner}.sslConfiguration");
+    let (cert, key) = certificate(
+        &["scoring.contoso.com"],
+        time::macros::datetime!(2024-01-01 0:00 UTC),
+        time::macros::datetime!(2025-01-31 0:00 UTC),
+    );
+    let text = assert_refused(
+        env.put_compute(
+            "sslcheck",
+            aks_with(
+                "sslConfiguration",
+                json!({"status": "Enabled", "cert": cert, "key": key, "cname": "scoring.contoso.com"}),
+            ),
+        )
+        .await,
+        "ValidationError",
+        &format!("{ssl}.cert"),
+        "expired on 2025-01-31",
+    )
+    .await;
+    assert!(!text.contains("PRIVATE KEY"), "the key is never repeated");
+    let (cert, _) = valid_certificate(&["scoring.contoso.com"]);
+    let (_, other_key) = valid_certificate(&["scoring.contoso.com"]);
+    assert_refused(
+        env.put_compute(
+            "sslcheck",
+            aks_with(
+                "sslConfiguration",
+                json!({"status": "Enabled", "cert": cert, "key": other_key, "cname": "scoring.contoso.com"}),
+            ),
+        )
+        .await,
+        "ValidationError",
+        &format!("{ssl}.key"),
+        "does not match the certificate",
+    )
+    .await;
+    // A good certificate and key are taken, and never returned.
+    let (cert, key) = valid_certificate(&["scoring.contoso.com"]);
+    let response = env
+        .put_compute(
+            "sslok",
+            aks_with(
+                "sslConfiguration",
+                json!({"status": "Enabled", "cert": cert, "key": key, "cname": "scoring.contoso.com"}),
+            ),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let text = env
+        .get(&env.compute_url("sslok", ""))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("PRIVATE KEY") && !text.contains("BEGIN CERTIFICATE"));
+    assert!(
+        text.contains("scoring.contoso.com"),
+        "the CNAME is not secret"
+    );
+}
+
+const ED25519_PASSPHRASE_KEY: &str = include_str!("fixtures/ssh/ed25519_passphrase");
+const KEY_PASSPHRASE: &str = "correct horse battery";
+
+fn attached_body(compute_type: &str, resource_id: Option<&str>, inner: Value) -> Value {
+    let mut body = json!({"location": "westeurope", "properties": {
+        "computeType": compute_type, "properties": inner}});
+    if let Some(id) = resource_id {
+        body["properties"]["resourceId"] = json!(id);
+    }
+    body
+}
+
+#[tokio::test]
+async fn attached_kinds_settle_quickly_and_never_return_their_secrets() {
+    let env = Env::start().await;
+    let sub = env.emulator().config().subscription_id.clone();
+    let password = "Vm-Passw0rd-Attached";
+    let token = "dapi0123456789abcdef0123456789abcdef";
+    let bodies = [
+        (
+            "remote-vm",
+            attached_body(
+                "VirtualMachine",
+                None,
+                json!({"address": "10.0.0.4", "sshPort": 22,
+                       "administratorAccount": {"username": "azureuser", "password": password}}),
+            ),
+        ),
+        (
+            "hdi-spark",
+            attached_body(
+                "HDInsight",
+                None,
+                json!({"address": "spark-ssh.azurehdinsight.net", "sshPort": 22,
+                       "administratorAccount": {"username": "sshuser",
+                           "privateKeyData": ED25519_PASSPHRASE_KEY, "password": KEY_PASSPHRASE}}),
+            ),
+        ),
+        (
+            "dbx",
+            attached_body(
+                "Databricks",
+                Some(&format!(
+                    "/subscriptions/{sub}/resourceGroups/ml-demo-rg/providers/Microsoft.Databricks/workspaces/team-dbx"
+                )),
+                json!({"databricksAccessToken": token}),
+            ),
+        ),
+        (
+            "adla",
+            attached_body(
+                "DataLakeAnalytics",
+                Some(&format!(
+                    "/subscriptions/{sub}/resourceGroups/ml-demo-rg/providers/Microsoft.DataLakeAnalytics/accounts/adla01"
+                )),
+                json!({}),
+            ),
+        ),
+    ];
+    for (name, body) in bodies {
+        let response = env.put_compute(name, body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{name}");
+        assert_eq!(env.wait(&response).await["status"], "Succeeded", "{name}");
+        let (_, got) = env.get_compute(name).await;
+        assert_eq!(got["properties"]["isAttachedCompute"], true, "{name}");
+        assert_eq!(got["properties"]["provisioningState"], "Succeeded");
+        let text = got.to_string();
+        for secret in [password, token, KEY_PASSPHRASE, "OPENSSH PRIVATE KEY"] {
+            assert!(!text.contains(secret), "{name} returned a secret");
+        }
+    }
+    let (_, dbx) = env.get_compute("dbx").await;
+    assert!(
+        dbx["properties"]["properties"]["workspaceUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with(".azuredatabricks.net")
+    );
+    let (_, adla) = env.get_compute("adla").await;
+    assert_eq!(
+        adla["properties"]["properties"]["dataLakeStoreAccountName"],
+        "adla01store"
+    );
+    let response = env.delete_compute("remote-vm", "Detach").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    env.wait(&response).await;
+    assert_eq!(env.get_compute("remote-vm").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn attached_rules_refuse_a_put_and_name_the_field() {
+    let env = Env::start().await;
+    let inner = "properties.properties";
+    let account = format!("{inner}.administratorAccount");
+    let vm = |address: &str, port: Value, account: Value| {
+        attached_body(
+            "VirtualMachine",
+            None,
+            json!({"address": address, "sshPort": port, "administratorAccount": account}),
+        )
+    };
+    let with_password = json!({"username": "azureuser", "password": "pw-123456"});
+    for (body, path, words) in [
+        (
+            vm("10.0.0.4", json!(0), with_password.clone()),
+            format!("{inner}.sshPort"),
+            "between 1 and 65535",
+        ),
+        (
+            vm("10.0.0.4", json!(65536), with_password.clone()),
+            format!("{inner}.sshPort"),
+            "between 1 and 65535",
+        ),
+        (
+            vm("azureuser@10.0.0.4", json!(22), with_password.clone()),
+            format!("{inner}.address"),
+            "user name",
+        ),
+        (
+            vm(
+                "10.0.0.4",
+                json!(22),
+                json!({"username": with_password["username"]}),
+            ),
+            format!("{account}.password"),
+            "Password is required",
+        ),
+        (
+            vm(
+                "10.0.0.4",
+                json!(22),
+                json!({"username": "azureuser", "privateKeyData": ED25519_PASSPHRASE_KEY, "password": "wrong"}),
+            ),
+            format!("{account}.password"),
+            "does not open this key",
+        ),
+        (
+            attached_body(
+                "Databricks",
+                None,
+                json!({"databricksAccessToken": "dapi1"}),
+            ),
+            "properties.resourceId".to_string(),
+            "resourceId is required",
+        ),
+    ] {
+        let text = assert_refused(
+            env.put_compute("refused", body).await,
+            "ValidationError",
+            &path,
+            words,
+        )
+        .await;
+        assert!(
+            !text.contains("wrong\"") && !text.contains("pw-123456"),
+            "{text}"
+        );
+    }
+    let accepted = env
+        .put_compute(
+            "edge-port",
+            vm(
+                "10.0.0.4",
+                json!(65535),
+                json!({"username": "azureuser", "password": "pw-123456"}),
+            ),
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::CREATED, "65535 is a port");
+}

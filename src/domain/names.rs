@@ -53,10 +53,42 @@ impl std::error::Error for NameError {}
 /// Length bounds of instance and cluster names (Azure's service pattern).
 pub const COMPUTE_NAME_LENGTH: (usize, usize) = (3, 24);
 
+/// Length bounds of inference cluster (AKS) names, as the studio and Azure's docs give them.
+pub const INFERENCE_NAME_LENGTH: (usize, usize) = (2, 16);
+
 /// Azure's own rule, the one the service (and so the emulator) enforces on every compute path.
 pub fn check_service_rule(name: &str) -> Result<(), NameError> {
     check_characters(name, COMPUTE_NAME_LENGTH)?;
     // The look-ahead applies from the second character on: the tail must not be `...-<digits>`.
+    check_no_dash_digits_ending(name)
+}
+
+/// The studio form's stricter rule: the service rule, and every `-` followed later by a letter.
+pub fn check_studio_rule(name: &str) -> Result<(), NameError> {
+    check_service_rule(name)?;
+    check_dashes_followed_by_letter(name)
+}
+
+/// An inference cluster's name: 2 to 16 characters, and otherwise the studio's rules (letters,
+/// digits and `-`, a letter first, no `-` without a letter somewhere after it).
+///
+/// The REST spec's path pattern says 3–24 for every compute; the studio and Azure's naming
+/// docs say 2–16 for AKS, the rule our users know, so the form and the emulator apply this one
+/// to inference clusters.
+pub fn check_inference_rule(name: &str) -> Result<(), NameError> {
+    check_characters(name, INFERENCE_NAME_LENGTH)?;
+    check_no_dash_digits_ending(name)?;
+    check_dashes_followed_by_letter(name)
+}
+
+/// What the emulator enforces for AKS computes: the length and characters of
+/// [`check_inference_rule`] with the service's ending rule (no `-` followed only by digits).
+pub fn check_inference_service_rule(name: &str) -> Result<(), NameError> {
+    check_characters(name, INFERENCE_NAME_LENGTH)?;
+    check_no_dash_digits_ending(name)
+}
+
+fn check_no_dash_digits_ending(name: &str) -> Result<(), NameError> {
     if let Some(pos) = name[1..].rfind('-') {
         let after = &name[1 + pos + 1..];
         if !after.is_empty() && after.bytes().all(|b| b.is_ascii_digit()) {
@@ -64,12 +96,6 @@ pub fn check_service_rule(name: &str) -> Result<(), NameError> {
         }
     }
     Ok(())
-}
-
-/// The studio form's stricter rule: the service rule, and every `-` followed later by a letter.
-pub fn check_studio_rule(name: &str) -> Result<(), NameError> {
-    check_service_rule(name)?;
-    check_dashes_followed_by_letter(name)
 }
 
 fn check_characters(name: &str, (min, max): (usize, usize)) -> Result<(), NameError> {
@@ -200,6 +226,56 @@ mod tests {
         for (name, expected) in cases {
             assert_eq!(check_studio_rule(name), expected, "{name:?}");
         }
+    }
+
+    /// Inference clusters: 2 to 16 characters, the same characters and dashes.
+    #[test]
+    fn inference_rule_table() {
+        use NameError::*;
+        let longest = "a".repeat(16);
+        let too_long = "a".repeat(17);
+        let cases: Vec<(&str, Result<(), NameError>)> = vec![
+            ("", Err(Empty)),
+            (
+                "a",
+                Err(Length {
+                    min: 2,
+                    max: 16,
+                    actual: 1,
+                }),
+            ),
+            ("ab", Ok(())),
+            ("a1", Ok(())),
+            (longest.as_str(), Ok(())),
+            (
+                too_long.as_str(),
+                Err(Length {
+                    min: 2,
+                    max: 16,
+                    actual: 17,
+                }),
+            ),
+            ("1a", Err(FirstNotLetter)),
+            ("a_b", Err(BadCharacter('_'))),
+            ("aks-", Err(DashWithoutLetterAfter)),
+            ("aks-1", Err(EndsWithDashDigits)),
+            ("aks-prod", Ok(())),
+            ("aks-1a", Ok(())),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(check_inference_rule(name), expected, "{name:?}");
+        }
+        assert_eq!(check_inference_service_rule("ab"), Ok(()));
+        assert_eq!(
+            check_inference_service_rule("aks-"),
+            Ok(()),
+            "the service's rule"
+        );
+        assert!(check_inference_service_rule(&too_long).is_err());
+        assert!(
+            check_service_rule("ab").is_err(),
+            "other computes keep 3 to 24"
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@ pub enum ComputeAction {
     Restart,
     /// Delete the compute and, for attached compute, the resource behind it.
     Delete,
-    /// Attached compute only: forget it in the workspace, keep the resource.
+    /// Attached compute and inference clusters: forget it in the workspace, keep the resource
+    /// (the VM, the Databricks workspace, the AKS cluster).
     Detach,
 }
 
@@ -91,8 +92,13 @@ impl ComputeAction {
                 "Only a running instance can be restarted; it is {}.",
                 words()
             )),
-            ComputeAction::Detach if kind != ComputeKind::Attached => {
-                Err("Only attached compute can be detached; other kinds are deleted.".to_string())
+            ComputeAction::Detach
+                if !matches!(kind, ComputeKind::Attached | ComputeKind::Inference) =>
+            {
+                Err(
+                    "Only attached compute and inference clusters can be detached; other kinds are deleted."
+                        .to_string(),
+                )
             }
             _ => Ok(()),
         }
@@ -137,6 +143,13 @@ mod tests {
             ComputeAction::offered(Attached, "Succeeded"),
             [Delete, Detach]
         );
+        assert_eq!(
+            ComputeAction::offered(Inference, "Succeeded"),
+            [Delete, Detach],
+            "an AKS cluster can be detached and kept"
+        );
+        assert!(ComputeAction::offered(Inference, "Creating").is_empty());
+        assert!(Detach.check(Cluster, "Steady").is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Microsoft.ContainerService as the emulator serves it: the subscription's AKS clusters
-//! (seeded from the configuration; they never change), which inference computes attach to.
+//! (seeded from the configuration, joined by those inference computes create, left by those
+//! deleted with their compute), which inference computes attach to.
 
 use serde_json::{Value, json};
 
@@ -84,9 +85,8 @@ pub fn default_managed_clusters(workspace_rg: &str, location: &str) -> Vec<Manag
 }
 
 /// Every AKS cluster as `GET …/managedClusters` lists it.
-pub fn list(config: &EmulatorConfig) -> Vec<Value> {
-    config
-        .managed_clusters
+pub fn list(clusters: &[ManagedClusterSeed], config: &EmulatorConfig) -> Vec<Value> {
+    clusters
         .iter()
         .map(|cluster| managed_cluster_view(cluster, config))
         .collect()

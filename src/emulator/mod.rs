@@ -12,6 +12,7 @@
 //! `managed_identities` (user-assigned identities and the `identity` check), `managed_clusters`
 //! (AKS).
 
+mod attached;
 mod auth;
 pub mod bulk;
 mod catalogue;
@@ -19,6 +20,7 @@ mod config;
 pub mod demo;
 mod error;
 mod faults;
+mod inference;
 mod managed_clusters;
 mod managed_identities;
 mod network;

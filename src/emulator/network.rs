@@ -68,7 +68,7 @@ impl VirtualNetworkSeed {
         format!("{}/subnets/{subnet}", self.id(subscription_id))
     }
 
-    fn subnet(&self, name: &str) -> Option<&SubnetSeed> {
+    pub fn subnet(&self, name: &str) -> Option<&SubnetSeed> {
         self.subnets
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(name))
@@ -206,6 +206,15 @@ fn check_subnet_id(config: &EmulatorConfig, id: &str) -> Result<(), ArmError> {
     if config.accept_placeholder_subnets && SPEC_EXAMPLE_SUBNET_IDS.contains(&id) {
         return Ok(());
     }
+    network_of_subnet(config, id).map(drop)
+}
+
+/// The virtual network of an existing subnet in the workspace's region (the subnet an AKS
+/// cluster's nodes join), or Azure's refusal of the id.
+pub fn network_of_subnet<'a>(
+    config: &'a EmulatorConfig,
+    id: &str,
+) -> Result<&'a VirtualNetworkSeed, ArmError> {
     let parsed = parse_subnet_id(id).map_err(|rule| malformed_subnet_id(id, &rule))?;
     let vnet = find_virtual_network(config, &parsed)
         .filter(|vnet| parsed.name_at(1).and_then(|s| vnet.subnet(s)).is_some())
@@ -219,7 +228,7 @@ fn check_subnet_id(config: &EmulatorConfig, id: &str) -> Result<(), ArmError> {
             ),
         ));
     }
-    Ok(())
+    Ok(vnet)
 }
 
 fn find_virtual_network<'a>(

@@ -16,6 +16,7 @@ use super::auth::{Identity, TokenStore};
 use super::catalogue::{family_label, synthetic_size, vm_size_catalogue};
 use super::config::EmulatorConfig;
 use super::error::ArmError;
+use super::managed_clusters::ManagedClusterSeed;
 use super::managed_identities::resolve_compute_identity;
 use super::network::check_compute_subnet;
 use super::util::{now_utc, rfc3339};
@@ -24,12 +25,13 @@ use super::validation::{
     scale_settings, ssh_public_access_enabled,
 };
 use crate::azure::models::{Usage, UsageName, VmSize};
-use crate::domain::names::check_service_rule;
+use crate::domain::names::{check_inference_service_rule, check_service_rule};
 use crate::domain::scale::{DEFAULT_IDLE_SECONDS, ScaleSettings};
 
 pub const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
 const INSTANCE: &str = "ComputeInstance";
 const CLUSTER: &str = "AmlCompute";
+const AKS: &str = "AKS";
 /// Compute types a PUT may create. Attached kinds are stored as sent (no state machine).
 const KNOWN_TYPES: &[&str] = &[
     INSTANCE,
@@ -43,6 +45,19 @@ const KNOWN_TYPES: &[&str] = &[
     "SynapseSpark",
     "DataFactory",
 ];
+
+/// What a PUT of an inference cluster or an attached kind stores: the kind-specific object as
+/// Azure completes it, the underlying resource, and for a new AKS cluster the cluster itself.
+#[derive(Debug, Clone)]
+pub struct KindPlan {
+    pub inner: Map<String, Value>,
+    pub resource_id: Option<String>,
+    /// Brought from outside (`isAttachedCompute`): attaching settles quickly.
+    pub attached: bool,
+    /// `computeLocation`, when it is not the workspace's.
+    pub location: Option<String>,
+    pub new_cluster: Option<ManagedClusterSeed>,
+}
 
 /// What a long-running operation does to its compute when it settles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +140,9 @@ struct StoredCompute {
     managed: bool,
     /// A small number unique to this compute, used for its IP addresses and SSH port.
     ordinal: u32,
+    /// Set by `DELETE ?underlyingResourceAction=Delete`: the resource behind the compute goes
+    /// with it (`Detach` leaves it).
+    delete_underlying: bool,
 }
 
 impl StoredCompute {
@@ -164,6 +182,8 @@ pub struct World {
     operations: HashMap<String, Operation>,
     next_ordinal: u32,
     pub tokens: TokenStore,
+    /// The subscription's AKS clusters: the configured ones, and those inference computes made.
+    pub managed_clusters: Vec<ManagedClusterSeed>,
 }
 
 impl World {
@@ -178,6 +198,7 @@ impl World {
             }
         }
         World {
+            managed_clusters: config.managed_clusters.clone(),
             config,
             catalogue,
             computes: BTreeMap::new(),
@@ -193,7 +214,24 @@ impl World {
             .find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
-    fn workspace_id(&self) -> String {
+    /// vCPUs of a VM size of the catalogue, 0 for a size it does not know.
+    pub fn vcpus_of(&self, size: &str) -> i64 {
+        self.vm_size(size).map_or(0, |s| s.v_cpus)
+    }
+
+    /// The compute of this workspace that has `resource_id` behind it, if any.
+    pub fn compute_attached_to(&self, resource_id: &str) -> Option<String> {
+        self.computes
+            .values()
+            .find(|c| {
+                c.resource["properties"]["resourceId"]
+                    .as_str()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(resource_id))
+            })
+            .map(|c| c.name().to_string())
+    }
+
+    pub fn workspace_id(&self) -> String {
         let c = &self.config;
         format!(
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/workspaces/{}",
@@ -301,13 +339,19 @@ impl World {
         body: &Value,
         caller: &Identity,
     ) -> Result<(StatusCode, Value, String), ArmError> {
-        check_service_rule(name).map_err(|rule| {
+        let request = ComputeRequest::parse(body)?;
+        // Inference clusters keep the studio's 2–16 (see `check_inference_rule`).
+        let name_rule = if request.compute_type == AKS {
+            check_inference_service_rule(name)
+        } else {
+            check_service_rule(name)
+        };
+        name_rule.map_err(|rule| {
             ArmError::bad_request(
                 "ValidationError",
                 format!("Compute name '{name}' is not available. Reason: Invalid. Message: {rule}"),
             )
         })?;
-        let request = ComputeRequest::parse(body)?;
         if request.compute_type == INSTANCE || request.compute_type == CLUSTER {
             check_compute_subnet(&self.config, &request.inner)?;
         }
@@ -352,6 +396,31 @@ impl World {
         let mut failure = None;
         let mut inner = request.inner.clone();
         let mut cluster_scale = None;
+        let location = request
+            .envelope
+            .get("location")
+            .and_then(Value::as_str)
+            .filter(|l| !l.is_empty())
+            .unwrap_or(&self.config.location)
+            .to_string();
+        let kind_plan = if compute_type == AKS {
+            Some(super::inference::prepare(
+                self,
+                name,
+                &request.properties,
+                &request.inner,
+                &location,
+            )?)
+        } else if super::attached::ATTACHED_TYPES.contains(&compute_type) {
+            Some(super::attached::prepare(
+                compute_type,
+                &request.properties,
+                &request.inner,
+            )?)
+        } else {
+            None
+        };
+        let is_attached = kind_plan.as_ref().map_or(!managed, |plan| plan.attached);
         if managed {
             let vm = self.checked_vm_size(&request.inner)?.clone();
             if compute_type == INSTANCE {
@@ -380,8 +449,19 @@ impl World {
         properties.insert("provisioningState".into(), json!("Creating"));
         properties.insert("createdOn".into(), json!(rfc3339(now)));
         properties.insert("modifiedOn".into(), json!(rfc3339(now)));
-        properties.insert("isAttachedCompute".into(), json!(!managed));
+        properties.insert("isAttachedCompute".into(), json!(is_attached));
         properties.remove("provisioningErrors");
+        let mut new_cluster = None;
+        if let Some(plan) = kind_plan {
+            inner = plan.inner;
+            if let Some(id) = plan.resource_id {
+                properties.insert("resourceId".into(), json!(id));
+            }
+            if let Some(location) = plan.location {
+                properties.insert("computeLocation".into(), json!(location));
+            }
+            new_cluster = plan.new_cluster;
+        }
         let inner = match (compute_type, cluster_scale) {
             (INSTANCE, _) => self.instance_properties(name, inner, caller, ordinal, now),
             (CLUSTER, Some(scale)) => cluster_properties(inner, scale, now),
@@ -414,9 +494,18 @@ impl World {
                 pending: None,
                 managed: true,
                 ordinal,
+                delete_underlying: false,
             },
         );
-        let duration = self.config.timings.create;
+        if let Some(cluster) = new_cluster {
+            self.managed_clusters.push(cluster);
+        }
+        // Attaching provisions nothing: Azure is done as soon as it has checked.
+        let duration = if is_attached {
+            self.config.timings.update
+        } else {
+            self.config.timings.create
+        };
         let op_id = self.begin(&key, Action::Create, duration, failure);
         let body = self.get_view(name).unwrap_or(Value::Null);
         Ok((StatusCode::CREATED, body, op_id))
@@ -591,6 +680,7 @@ impl World {
             return Ok(Some(p.op_id.clone()));
         }
         let is_instance = compute.managed && compute.compute_type() == INSTANCE;
+        compute.delete_underlying = action.is_some_and(|a| a.eq_ignore_ascii_case("Delete"));
         if let Some(props) = compute
             .resource
             .get_mut("properties")
@@ -732,6 +822,7 @@ impl World {
                 pending: None,
                 managed: false,
                 ordinal,
+                delete_underlying: false,
             },
         );
     }
@@ -908,7 +999,14 @@ impl World {
             return;
         };
         if pending.action == Action::Delete {
-            self.computes.remove(key);
+            if let Some(gone) = self.computes.remove(key)
+                && gone.delete_underlying
+                && let Some(id) = gone.resource["properties"]["resourceId"].as_str()
+            {
+                let subscription = self.config.subscription_id.clone();
+                self.managed_clusters
+                    .retain(|c| !c.id(&subscription).eq_ignore_ascii_case(id));
+            }
             return;
         }
         let failure = self
@@ -1400,9 +1498,14 @@ fn strip_secrets(value: &mut Value) {
 
 fn is_secret_field(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
+    // An inference cluster's `sslConfiguration.cert` and `.key` (the spec marks both secret).
+    if lower == "cert" || lower == "key" {
+        return true;
+    }
     [
         "password",
         "privatekeydata",
+        "publickeydata",
         "accesstoken",
         "clientsecret",
         "primarykey",

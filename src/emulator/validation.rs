@@ -21,12 +21,21 @@ use serde_json::{Map, Value};
 
 use super::error::ArmError;
 use crate::domain::accounts::{check_admin_password, check_admin_user_name};
-use crate::domain::arm_ids::parse_guid;
+use crate::domain::arm_ids::{ResourceId, parse_guid};
+use crate::domain::attach::{
+    check_access_token, check_address, check_data_lake_account, check_secret, check_user_name,
+    parse_ssh_port,
+};
+use crate::domain::certificates::{SslCertificate, check_cname};
+use crate::domain::field::FieldErrors;
 use crate::domain::idle_shutdown::check_iso;
+use crate::domain::inference::check_leaf_domain_label;
+use crate::domain::network_ranges::AksNetwork;
 use crate::domain::scale::{DEFAULT_IDLE_SECONDS, ScaleSettings};
 use crate::domain::schedules::validate_arm_schedules;
 use crate::domain::setup_scripts::check_arm_script;
 use crate::domain::ssh::SshPublicKey;
+use crate::domain::ssh_private_key::{KeyField, SshPrivateKey};
 
 /// Where the kind-specific object sits in a compute's body.
 const INNER: &str = "properties.properties";
@@ -171,6 +180,171 @@ fn given_credential<'a>(credentials: &'a Value, field: &str) -> Option<&'a Value
         .filter(|v| !v.is_null() && v.as_str() != Some(""))
 }
 
+// ----- inference clusters (AKS) -------------------------------------------------------------------
+
+/// Where an AKS compute's SSL settings sit.
+const SSL_PATH: &str = "properties.properties.sslConfiguration";
+const NETWORKING_PATH: &str = "properties.properties.aksNetworkingConfiguration";
+
+/// `sslConfiguration`: off, your own certificate and key (valid now, matching, for the CNAME),
+/// or a Microsoft certificate for a leaf domain label.
+pub fn check_ssl_configuration(
+    inner: &Map<String, Value>,
+    now: time::OffsetDateTime,
+) -> Result<(), ArmError> {
+    let Some(ssl) = present(inner, "sslConfiguration") else {
+        return Ok(());
+    };
+    let status = text_of(ssl.get("status")).to_ascii_lowercase();
+    let leaf = text_of(ssl.get("leafDomainLabel"));
+    match status.as_str() {
+        "" | "disabled" => Ok(()),
+        "auto" => check_leaf_domain_label(&leaf)
+            .map_err(|rule| invalid(&format!("{SSL_PATH}.leafDomainLabel"), rule)),
+        "enabled" if !leaf.is_empty() => check_leaf_domain_label(&leaf)
+            .map_err(|rule| invalid(&format!("{SSL_PATH}.leafDomainLabel"), rule)),
+        "enabled" => {
+            let certificate =
+                SslCertificate::check(&text_of(ssl.get("cert")), &text_of(ssl.get("key")), now)
+                    .map_err(|errors| {
+                        first_error(
+                            &errors,
+                            &[("ssl_cert", "cert"), ("ssl_key", "key")],
+                            SSL_PATH,
+                        )
+                    })?;
+            check_cname(&text_of(ssl.get("cname")), Some(&certificate))
+                .map_err(|rule| invalid(&format!("{SSL_PATH}.cname"), rule))
+        }
+        _ => Err(invalid(
+            &format!("{SSL_PATH}.status"),
+            "status must be Disabled, Enabled or Auto.",
+        )),
+    }
+}
+
+/// The address ranges of `aksNetworkingConfiguration`, against the ranges of the network its
+/// subnet is in (checked by the caller, who knows the networks).
+pub fn check_aks_ranges(networking: &Value, vnet: &[ipnet::Ipv4Net]) -> Result<(), ArmError> {
+    AksNetwork::check(
+        &text_of(networking.get("serviceCidr")),
+        &text_of(networking.get("dnsServiceIP")),
+        &text_of(networking.get("dockerBridgeCidr")),
+        vnet,
+    )
+    .map(drop)
+    .map_err(|errors| {
+        first_error(
+            &errors,
+            &[
+                ("service_cidr", "serviceCidr"),
+                ("dns_service_ip", "dnsServiceIP"),
+                ("docker_bridge_cidr", "dockerBridgeCidr"),
+            ],
+            NETWORKING_PATH,
+        )
+    })
+}
+
+/// The first of the domain's field errors, at its place in Azure's JSON.
+fn first_error(errors: &FieldErrors, paths: &[(&str, &str)], parent: &str) -> ArmError {
+    let first = errors.iter().next();
+    let member = first
+        .and_then(|e| paths.iter().find(|(field, _)| *field == e.field))
+        .map_or("", |(_, member)| *member);
+    invalid(
+        &format!("{parent}.{member}"),
+        first.map_or("is invalid.", |e| e.message.as_str()),
+    )
+}
+
+// ----- attached compute ----------------------------------------------------------------------------
+
+/// A virtual machine or an HDInsight cluster: where it is, and an account to log in with: a
+/// password, or a private key (with its passphrase in `password` when it has one).
+pub fn check_ssh_reachable(inner: &Map<String, Value>) -> Result<(), ArmError> {
+    check_address(&text_of(inner.get("address")))
+        .map_err(|rule| invalid(&format!("{INNER}.address"), rule))?;
+    let port = match inner.get("sshPort") {
+        None | Some(Value::Null) => "22".into(),
+        Some(port) => text_of(Some(port)),
+    };
+    parse_ssh_port(&port).map_err(|rule| invalid(&format!("{INNER}.sshPort"), rule))?;
+    let path = format!("{INNER}.administratorAccount");
+    let account = present(inner, "administratorAccount").ok_or_else(|| {
+        invalid(
+            &path,
+            "An administrator account (username, and a password or a private key) is required.",
+        )
+    })?;
+    check_user_name(&text_of(account.get("username")))
+        .map_err(|rule| invalid(&format!("{path}.username"), rule))?;
+    let password = given_credential(account, "password").map(|p| text_of(Some(p)));
+    match given_credential(account, "privateKeyData") {
+        Some(key) => SshPrivateKey::parse(&text_of(Some(key)), password.as_deref().unwrap_or(""))
+            .map(drop)
+            .map_err(|problem| {
+                let member = match problem.field() {
+                    KeyField::PrivateKey => "privateKeyData",
+                    KeyField::Passphrase => "password",
+                };
+                invalid(&format!("{path}.{member}"), problem)
+            }),
+        None => check_secret("Password", password.as_deref().unwrap_or(""))
+            .map_err(|rule| invalid(&format!("{path}.password"), rule)),
+    }
+}
+
+/// A Databricks workspace: its resource id and an access token.
+pub fn check_databricks(
+    properties: &Map<String, Value>,
+    inner: &Map<String, Value>,
+) -> Result<ResourceId, ArmError> {
+    let id = attached_resource_id(properties, "Microsoft.Databricks", "workspaces", true)?
+        .ok_or_else(|| invalid("properties.resourceId", "resourceId is required."))?;
+    check_access_token(&text_of(inner.get("databricksAccessToken")))
+        .map_err(|rule| invalid(&format!("{INNER}.databricksAccessToken"), rule))?;
+    Ok(id)
+}
+
+/// A Data Lake Analytics account: its resource id.
+pub fn check_data_lake_analytics(properties: &Map<String, Value>) -> Result<ResourceId, ArmError> {
+    let id = attached_resource_id(properties, "Microsoft.DataLakeAnalytics", "accounts", true)?
+        .ok_or_else(|| invalid("properties.resourceId", "resourceId is required."))?;
+    check_data_lake_account(id.name()).map_err(|rule| invalid("properties.resourceId", rule))?;
+    Ok(id)
+}
+
+/// `properties.resourceId` of an attached kind: an id of `namespace/type` when given.
+pub fn attached_resource_id(
+    properties: &Map<String, Value>,
+    namespace: &str,
+    resource_type: &str,
+    required: bool,
+) -> Result<Option<ResourceId>, ArmError> {
+    let text = text_of(properties.get("resourceId"));
+    if text.is_empty() {
+        return if required {
+            Err(invalid(
+                "properties.resourceId",
+                format!(
+                    "resourceId is required: the id of the {namespace}/{resource_type} resource to attach."
+                ),
+            ))
+        } else {
+            Ok(None)
+        };
+    }
+    let id = ResourceId::parse(&text).map_err(|rule| invalid("properties.resourceId", rule))?;
+    if !id.is_of_type(namespace, &[resource_type]) {
+        return Err(invalid(
+            "properties.resourceId",
+            format!("resourceId must be the id of a {namespace}/{resource_type} resource."),
+        ));
+    }
+    Ok(Some(id))
+}
+
 // ----- shared ------------------------------------------------------------------------------------
 
 /// Azure refuses keys that are not one OpenSSH line; the domain says why in words a person can
@@ -187,14 +361,14 @@ fn invalid(path: &str, rule: impl Display) -> ArmError {
 }
 
 /// A member that was sent with a value (`null` is the same as not sending it, in ARM).
-fn present<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+pub fn present<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     object.get(key).filter(|v| !v.is_null())
 }
 
 /// The text a domain rule reads from a JSON value: a string as it is, a missing or null value as
 /// empty, and anything else as its JSON text — which no rule takes, so the domain's message says
 /// what was expected instead.
-fn text_of(value: Option<&Value>) -> Cow<'_, str> {
+pub fn text_of(value: Option<&Value>) -> Cow<'_, str> {
     match value {
         None | Some(Value::Null) => Cow::Borrowed(""),
         Some(Value::String(text)) => Cow::Borrowed(text),

@@ -74,8 +74,10 @@ async fn confirm_page(
 /// What the confirmation says will happen.
 fn explain(action: ComputeAction, kind: ComputeKind) -> String {
     match (action, kind) {
-        (ComputeAction::Detach, _) => "Detaching removes it from this workspace only: the resource itself (the VM, the Databricks workspace, the cluster) stays and keeps billing. It can be attached again.".into(),
-        (ComputeAction::Delete, ComputeKind::Attached) => "Deleting removes it from the workspace and deletes the resource behind it in Azure. This cannot be undone; choose Detach to keep the resource.".into(),
+        (ComputeAction::Detach, ComputeKind::Inference) => "Detaching removes it from this workspace only: the AKS cluster stays in the subscription, keeps its nodes and keeps billing; models deployed to it from this workspace stop being managed here. It can be attached again.".into(),
+        (ComputeAction::Detach, _) => "Detaching removes it from this workspace only: the resource itself (the VM, the Databricks workspace, the HDInsight cluster, the Data Lake Analytics account) stays and keeps billing. It can be attached again.".into(),
+        (ComputeAction::Delete, ComputeKind::Inference) => "Deleting removes it from the workspace and deletes the AKS cluster itself, with its nodes and every model deployed to it. This cannot be undone; choose Detach to keep the AKS cluster.".into(),
+        (ComputeAction::Delete, ComputeKind::Attached) => "Deleting removes it from the workspace and deletes the resource behind it in Azure (the VM, the Databricks workspace, …). This cannot be undone; choose Detach to keep the resource.".into(),
         (ComputeAction::Delete, ComputeKind::Instance) => "Deleting removes the instance and its disk: files that are not in the workspace's file share or a datastore are lost. This cannot be undone.".into(),
         _ => "Deleting removes the compute from the workspace and releases its nodes. Jobs running on it fail. This cannot be undone.".into(),
     }

@@ -94,10 +94,10 @@ impl Tab {
                 "No compute clusters in this workspace yet. A compute cluster scales between its minimum and maximum node count as training jobs arrive."
             }
             Tab::Inference => {
-                "No inference clusters in this workspace. Inference clusters (Azure Kubernetes Service) that exist are listed here; creating and attaching them from Compute Studio is not built yet."
+                "No inference clusters in this workspace yet. An inference cluster is an Azure Kubernetes Service (AKS) cluster that serves models: create a new one, or attach one the subscription already has."
             }
             Tab::Attached => {
-                "No attached computes in this workspace. Virtual machines, Databricks, HDInsight and Data Lake Analytics attached to the workspace are listed here; attaching them from Compute Studio is not built yet."
+                "No attached computes in this workspace yet. Attach a virtual machine, a Databricks workspace, a Data Lake Analytics account or an HDInsight cluster made outside the workspace, so jobs can run on it."
             }
             Tab::Other => "No computes of other kinds.",
         }
@@ -528,11 +528,11 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
             .require(Permission::CreateOwnInstance, Ownership::NoCompute)
             .is_ok()
             .then(|| "/computes/new?kind=instance".to_string()),
-        Tab::Clusters => current
+        Tab::Clusters | Tab::Inference | Tab::Attached => current
             .require(Permission::CreateAnyCompute, Ownership::NoCompute)
             .is_ok()
-            .then(|| "/computes/new?kind=cluster".to_string()),
-        _ => None,
+            .then(|| format!("/computes/new?kind={}", view.tab.kind().as_str())),
+        Tab::Other => None,
     };
     let mut filter_fields = vec![("tab", view.tab.slug().to_string())];
     let owner_value = match &view.owner {

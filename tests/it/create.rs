@@ -6,55 +6,12 @@ use std::time::Duration;
 use compute_studio::emulator::demo::DEMO_USERS;
 use compute_studio::store;
 
-use crate::helpers::{TestApp, arm_client, demo_app, eventually};
+use crate::helpers::{
+    arm_client, demo_app, eventually, field_value, hidden_fields, new_form_token, post,
+};
 
 const ED25519: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop";
-
-/// The value of a form field on a page (the first input with that name).
-fn field_value(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name}"))
-        + marker.len();
-    page[start..].split('"').next().unwrap().to_string()
-}
-
-/// The hidden fields a review page carries to the next step.
-fn hidden_fields(page: &str) -> Vec<(String, String)> {
-    page.split("<input type=\"hidden\" name=\"")
-        .skip(1)
-        .map(|rest| {
-            let name = rest.split('"').next().unwrap().to_string();
-            let value = rest
-                .split("value=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            (name, html_unescape(value))
-        })
-        .filter(|(name, _)| name != "_csrf")
-        .collect()
-}
-
-fn html_unescape(text: &str) -> String {
-    text.replace("&#38;", "&")
-        .replace("&amp;", "&")
-        .replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-}
-
-async fn new_form_token(app: &TestApp, kind: &str) -> String {
-    let (status, page) = app.get_text(&format!("/computes/new?kind={kind}")).await;
-    assert_eq!(status, 200, "{page}");
-    field_value(&page, "form_token")
-}
 
 fn instance_fields<'a>(token: &'a str, name: &'a str, step: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -67,17 +24,6 @@ fn instance_fields<'a>(token: &'a str, name: &'a str, step: &'a str) -> Vec<(&'a
         ("public_ip", "on"),
         ("idle_minutes", "60"),
     ]
-}
-
-async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
-    let response = app.post_form(path, fields).await;
-    let status = response.status().as_u16();
-    let to = response
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, to, response.text().await.unwrap())
 }
 
 #[tokio::test]

@@ -328,3 +328,142 @@ pub fn location(response: &reqwest::Response) -> String {
 pub fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
+
+// ----- the create forms -----------------------------------------------------------------------------
+
+/// The value of a form field on a page (the first input with that name).
+pub fn field_value(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + marker.len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+/// The hidden fields a review page carries to the next step.
+pub fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let name = rest.split('"').next().unwrap().to_string();
+            let value = rest
+                .split("value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            (name, html_unescape(value))
+        })
+        .filter(|(name, _)| name != "_csrf")
+        .collect()
+}
+
+fn html_unescape(text: &str) -> String {
+    text.replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+pub async fn new_form_token(app: &TestApp, kind: &str) -> String {
+    let (status, page) = app.get_text(&format!("/computes/new?kind={kind}")).await;
+    assert_eq!(status, 200, "{page}");
+    field_value(&page, "form_token")
+}
+
+pub async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let response = app.post_form(path, fields).await;
+    let status = response.status().as_u16();
+    let to = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, to, response.text().await.unwrap())
+}
+
+/// A self-signed certificate and its key (PEM) for `names`, valid between the two dates.
+pub fn certificate(
+    names: &[&str],
+    from: time::OffsetDateTime,
+    until: time::OffsetDateTime,
+) -> (String, String) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    params.not_before = from;
+    params.not_after = until;
+    (params.self_signed(&key).unwrap().pem(), key.serialize_pem())
+}
+
+pub fn valid_certificate(names: &[&str]) -> (String, String) {
+    let now = time::OffsetDateTime::now_utc();
+    certificate(
+        names,
+        now - time::Duration::days(10),
+        now + time::Duration::days(300),
+    )
+}
+
+/// The fields of a new production cluster of 3 × Standard_D4s_v3 with the defaults.
+pub fn inference_fields<'a>(
+    token: &'a str,
+    name: &'a str,
+    step: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("kind", "inference"),
+        ("form_token", token),
+        ("step", step),
+        ("name", name),
+        ("source", "new"),
+        ("region", "westeurope"),
+        ("vm_size", "Standard_D4s_v3"),
+        ("purpose", "production"),
+        ("nodes", "3"),
+        ("network", "default"),
+        ("service_cidr", "10.0.0.0/16"),
+        ("dns_service_ip", "10.0.0.10"),
+        ("docker_bridge_cidr", "172.17.0.1/16"),
+        ("ssl", "off"),
+        ("load_balancer", "public"),
+    ]
+}
+
+/// The fields with `changes` made: each replaces the field of its name, or is added.
+pub fn with<'a>(
+    mut fields: Vec<(&'a str, &'a str)>,
+    changes: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    for (key, value) in changes {
+        fields.retain(|(k, _)| k != key);
+        fields.push((key, value));
+    }
+    fields
+}
+
+/// The form token of a fresh attach form of `attach_type`.
+pub async fn attach_token(app: &TestApp, attach_type: &str) -> String {
+    let (status, page) = app
+        .get_text(&format!("/computes/new?kind=attached&type={attach_type}"))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    field_value(&page, "form_token")
+}
+
+/// Posts the review page's hidden fields with `step=create`.
+pub async fn create_from_review(app: &TestApp, review: &str) -> (u16, String, String) {
+    let mut carried = hidden_fields(review);
+    carried.push(("step".into(), "create".into()));
+    let carried: Vec<(&str, &str)> = carried
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    post(app, "/computes/new", &carried).await
+}

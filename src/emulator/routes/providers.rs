@@ -38,7 +38,9 @@ impl Collection {
         match self {
             Collection::VirtualNetworks => network::list(&world.config),
             Collection::UserAssignedIdentities => managed_identities::list(&world.config),
-            Collection::ManagedClusters => managed_clusters::list(&world.config),
+            Collection::ManagedClusters => {
+                managed_clusters::list(&world.managed_clusters, &world.config)
+            }
         }
     }
 }

@@ -38,6 +38,8 @@ pub const FIELDS: &[&str] = &[
 
 /// The purpose the administrator password is sealed for between steps.
 pub const PASSWORD_PURPOSE: &str = "cluster.admin_password";
+pub const ADMIN_PASSWORD: super::common::Secret =
+    super::common::Secret::new("admin_password", PASSWORD_PURPOSE);
 
 #[derive(Debug, Clone, Default)]
 pub struct ClusterForm {

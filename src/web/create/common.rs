@@ -7,7 +7,10 @@ use super::options::Offer;
 use crate::azure::models::VmSize;
 use crate::domain::compute::ComputeKind;
 use crate::domain::field::FieldErrors;
-use crate::domain::names::check_studio_rule;
+use crate::domain::names::{NameError, check_studio_rule};
+use crate::error::AppError;
+use crate::web::forms::FormFields;
+use crate::web::sealed::Sealer;
 
 /// A valid form, ready to send: the ARM body and what it means in words.
 #[derive(Debug, Clone)]
@@ -22,8 +25,16 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// Fields whose values Azure never returns and the review never shows.
-const SECRET_FIELDS: [&str; 3] = ["adminUserPassword", "password", "privateKeyData"];
+/// Fields whose values Azure never returns and the review never shows (`key` and `cert` are an
+/// inference cluster's SSL key and certificate).
+const SECRET_FIELDS: [&str; 6] = [
+    "adminUserPassword",
+    "password",
+    "privateKeyData",
+    "databricksAccessToken",
+    "key",
+    "cert",
+];
 
 impl Plan {
     /// The body as the review step shows it: secrets replaced by a note.
@@ -53,13 +64,52 @@ fn hide_secrets(value: &mut Value) {
 /// The studio's name rule, then uniqueness in this workspace's cache. (Azure also refuses a
 /// name taken in another workspace of the region; that answer arrives on submit, on this field.)
 pub fn check_name(errors: &mut FieldErrors, name: &str, taken: &dyn Fn(&str) -> bool) {
-    match check_studio_rule(name) {
+    check_name_by(errors, name, taken, check_studio_rule);
+}
+
+/// The same with another naming rule (inference clusters have their own).
+pub fn check_name_by(
+    errors: &mut FieldErrors,
+    name: &str,
+    taken: &dyn Fn(&str) -> bool,
+    rule: fn(&str) -> Result<(), NameError>,
+) {
+    match rule(name) {
         Err(e) => errors.add("name", e.to_string()),
         Ok(()) if taken(name) => errors.add(
             "name",
             format!("A compute named '{name}' already exists in this workspace; names are unique regardless of case."),
         ),
         Ok(()) => {}
+    }
+}
+
+/// A secret field of a form: typed now, or typed before and carried sealed in `{field}_sealed`
+/// (see `web::sealed`). Never written into a page.
+pub struct Secret {
+    pub field: &'static str,
+    pub purpose: &'static str,
+}
+
+impl Secret {
+    pub const fn new(field: &'static str, purpose: &'static str) -> Self {
+        Secret { field, purpose }
+    }
+
+    /// The hidden field that carries it sealed.
+    pub fn sealed_field(&self) -> String {
+        format!("{}_sealed", self.field)
+    }
+
+    /// What was typed, else what was sealed before, else "".
+    pub fn read(&self, fields: &FormFields, sealer: &Sealer) -> Result<String, AppError> {
+        let typed = fields.one(self.field)?;
+        if !typed.is_empty() {
+            return Ok(typed);
+        }
+        Ok(sealer
+            .open(self.purpose, &fields.one(&self.sealed_field())?)
+            .unwrap_or_default())
     }
 }
 

@@ -1,12 +1,15 @@
-//! Creating compute: `/computes/new?kind=instance|cluster`.
+//! Creating compute: `/computes/new?kind=instance|cluster|inference|attached` (attached with
+//! `&type=vm|databricks|adla|hdinsight`).
 //!
 //! One form per kind, in steps: fill in (each field checked as it is typed, through
 //! `/computes/new/check`), review (the plan in words and the exact ARM body), create. Every
 //! step is a plain form post, so it all works without JavaScript; htmx only makes the checks
 //! live. Each rule lives in `domain` and is applied again on every step.
 
+mod attach;
 mod cluster;
 mod common;
+mod inference;
 mod instance;
 mod options;
 mod views;
@@ -25,10 +28,15 @@ use tower_sessions::Session;
 pub use common::describe_size;
 pub use options::OfferCache;
 
+use self::attach::{AttachForm, AttachType};
 use self::cluster::ClusterForm;
 use self::common::Plan;
+use self::inference::InferenceForm;
 use self::instance::{Assignee, InstanceContext, InstanceForm};
-use self::views::{ClusterPage, FieldErrorFragment, InstancePage, ReviewPage, ScheduleRowFragment};
+use self::views::{
+    AttachPage, CapacityFragment, ClusterPage, FieldErrorFragment, InferencePage, InstancePage,
+    ReviewPage, ScheduleRowFragment,
+};
 use super::AppState;
 use super::auth::{CurrentUser, audit};
 use super::forms::FormFields;
@@ -50,6 +58,9 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 pub struct KindParam {
     kind: Option<String>,
+    /// What is attached (`kind=attached`): `vm`, `databricks`, `adla` or `hdinsight`.
+    #[serde(rename = "type")]
+    attach_type: Option<String>,
     /// Reassigning: the instance whose settings the new one copies.
     copy_of: Option<String>,
     assign_to: Option<String>,
@@ -62,6 +73,8 @@ pub struct KindParam {
 enum FormKind {
     Instance,
     Cluster,
+    Inference,
+    Attached,
 }
 
 impl FormKind {
@@ -69,8 +82,10 @@ impl FormKind {
         match value.map(str::trim) {
             None | Some("") | Some("instance") => Ok(FormKind::Instance),
             Some("cluster") => Ok(FormKind::Cluster),
+            Some("inference") => Ok(FormKind::Inference),
+            Some("attached") => Ok(FormKind::Attached),
             Some(other) => Err(AppError::BadRequest(format!(
-                "'kind' must be instance or cluster, not '{}'.",
+                "'kind' must be instance, cluster, inference or attached, not '{}'.",
                 crate::domain::scale::shorten(other)
             ))),
         }
@@ -79,7 +94,9 @@ impl FormKind {
     fn permission(self) -> Permission {
         match self {
             FormKind::Instance => Permission::CreateOwnInstance,
-            FormKind::Cluster => Permission::CreateAnyCompute,
+            FormKind::Cluster | FormKind::Inference | FormKind::Attached => {
+                Permission::CreateAnyCompute
+            }
         }
     }
 
@@ -87,6 +104,8 @@ impl FormKind {
         match self {
             FormKind::Instance => "instances",
             FormKind::Cluster => "clusters",
+            FormKind::Inference => "inference",
+            FormKind::Attached => "attached",
         }
     }
 }
@@ -129,6 +148,8 @@ impl Step {
 enum Filled {
     Instance(InstanceForm),
     Cluster(ClusterForm),
+    Inference(InferenceForm),
+    Attached(AttachForm),
 }
 
 async fn new_form(
@@ -144,6 +165,10 @@ async fn new_form(
         }
         (FormKind::Instance, _) => Filled::Instance(InstanceForm::blank()),
         (FormKind::Cluster, _) => Filled::Cluster(ClusterForm::blank()),
+        (FormKind::Inference, _) => Filled::Inference(InferenceForm::blank(&state.chrome.location)),
+        (FormKind::Attached, _) => Filled::Attached(AttachForm::blank(AttachType::parse(
+            params.attach_type.as_deref(),
+        )?)),
     };
     render_form(
         &state,
@@ -283,6 +308,8 @@ async fn create(
 ) -> Result<Response, AppError> {
     let tab = match plan.kind {
         ComputeKind::Cluster => FormKind::Cluster.tab(),
+        ComputeKind::Inference => FormKind::Inference.tab(),
+        ComputeKind::Attached => FormKind::Attached.tab(),
         _ => FormKind::Instance.tab(),
     };
     let body = serde_json::from_value(plan.body.clone())
@@ -417,6 +444,16 @@ async fn check(
         return Ok(Html(fragment.render()?).into_response());
     }
     let mut html = String::new();
+    if let Filled::Inference(form) = &filled {
+        // The nodes × vCPUs line follows every change of the form.
+        html.push_str(
+            &CapacityFragment {
+                capacity: form.capacity(&*state.offers.get().await),
+                out_of_band: true,
+            }
+            .render()?,
+        );
+    }
     for (n, name) in views::related_fields(&field).iter().enumerate() {
         html.push_str(
             &FieldErrorFragment {
@@ -443,6 +480,8 @@ fn read_form(state: &AppState, kind: FormKind, fields: &FormFields) -> Result<Fi
     Ok(match kind {
         FormKind::Instance => Filled::Instance(InstanceForm::read(fields)?),
         FormKind::Cluster => Filled::Cluster(ClusterForm::read(fields, &state.sealer)?),
+        FormKind::Inference => Filled::Inference(InferenceForm::read(fields, &state.sealer)?),
+        FormKind::Attached => Filled::Attached(AttachForm::read(fields, &state.sealer)?),
     })
 }
 
@@ -472,6 +511,14 @@ async fn validate(
             })
         }
         Filled::Cluster(form) => form.validate(&offer, &location, &taken),
+        Filled::Inference(form) => {
+            form.validate(&offer, &location, &taken, time::OffsetDateTime::now_utc())
+        }
+        Filled::Attached(form) => form.validate(
+            &location,
+            &state.sync.arm().workspace().subscription_id,
+            &taken,
+        ),
     }
 }
 
@@ -523,6 +570,12 @@ async fn render_form(
         Filled::Cluster(form) => {
             ClusterPage::build(chrome, form, token, errors, &offer, &state.sealer).render()?
         }
+        Filled::Inference(form) => {
+            InferencePage::build(chrome, form, token, errors, &offer, &state.sealer).render()?
+        }
+        Filled::Attached(form) => {
+            AttachPage::build(chrome, form, token, errors, &state.sealer).render()?
+        }
     };
     Ok((status, Html(html)).into_response())
 }
@@ -535,18 +588,21 @@ fn render_review(
     plan: &Plan,
     token: &str,
 ) -> Result<Response, AppError> {
-    let password = match filled {
-        Filled::Cluster(form) if !form.admin_password.is_empty() => {
-            Some(form.admin_password.as_str())
-        }
-        _ => None,
+    let secrets = match filled {
+        Filled::Cluster(form) => vec![(&cluster::ADMIN_PASSWORD, form.admin_password.as_str())],
+        Filled::Inference(form) => vec![(&inference::SSL_KEY, form.ssl_key.as_str())],
+        Filled::Attached(form) => attach::SECRETS
+            .iter()
+            .map(|s| (s, form.secret(s)))
+            .collect(),
+        Filled::Instance(_) => Vec::new(),
     };
     let page = ReviewPage::build(
         state.chrome_for(current),
         fields,
         plan,
         token,
-        password,
+        &secrets,
         &state.sealer,
     );
     Ok(Html(page.render()?).into_response())
@@ -579,6 +635,8 @@ impl Filled {
         match self {
             Filled::Instance(form) => &form.name,
             Filled::Cluster(form) => &form.name,
+            Filled::Inference(form) => &form.name,
+            Filled::Attached(form) => &form.name,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! What the create forms offer, from Azure: the region's VM sizes, the core quota left, the
-//! subscription's networks in the region and its user-assigned identities.
+//! subscription's networks in the region, its user-assigned identities and its AKS clusters.
 //!
 //! Fetched together and remembered for a minute, so typing in a form never waits on Azure;
 //! forgotten after every create, whose cores change the quota.
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use crate::azure::ArmClient;
-use crate::azure::models::{UserAssignedIdentity, VirtualNetwork, VmSize};
+use crate::azure::models::{ManagedCluster, UserAssignedIdentity, VirtualNetwork, VmSize};
 use crate::domain::quota::{Headroom, UsageLine};
 
 const FRESH_FOR: Duration = Duration::from_secs(60);
@@ -24,6 +24,8 @@ pub struct Offer {
     /// Networks in the workspace's region only: a compute cannot join one elsewhere.
     pub networks: Vec<VirtualNetwork>,
     pub identities: Vec<UserAssignedIdentity>,
+    /// AKS clusters of every region: an inference cluster may attach one of any region.
+    pub managed_clusters: Vec<ManagedCluster>,
     pub problems: Vec<String>,
 }
 
@@ -99,11 +101,12 @@ impl OfferCache {
     }
 
     async fn fetch(&self) -> Offer {
-        let (sizes, usages, networks, identities) = tokio::join!(
+        let (sizes, usages, networks, identities, clusters) = tokio::join!(
             self.arm.vm_sizes(),
             self.arm.usages(),
             self.arm.virtual_networks(),
             self.arm.user_assigned_identities(),
+            self.arm.managed_clusters(),
         );
         let mut offer = Offer::default();
         let problem = |what: &str, e: crate::azure::ArmError| {
@@ -146,6 +149,13 @@ impl OfferCache {
             Ok(identities) => offer.identities = identities,
             Err(e) => problems.push(problem("the user-assigned identities", e)),
         }
+        match clusters {
+            Ok(mut clusters) => {
+                clusters.sort_by(|a, b| (&a.location, &a.name).cmp(&(&b.location, &b.name)));
+                offer.managed_clusters = clusters;
+            }
+            Err(e) => problems.push(problem("the AKS clusters", e)),
+        }
         offer.problems = problems;
         offer
     }
@@ -156,7 +166,7 @@ fn offer_problem(what: &str, e: &crate::azure::ArmError) -> String {
 }
 
 /// Azure writes regions as `westeurope` in some places and `West Europe` in others.
-fn same_region(a: &str, b: &str) -> bool {
+pub fn same_region(a: &str, b: &str) -> bool {
     let squash = |s: &str| {
         s.chars()
             .filter(|c| !c.is_whitespace())

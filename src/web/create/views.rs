@@ -2,8 +2,10 @@
 
 use askama::Template;
 
+use super::attach::{AttachForm, AttachType, SECRETS};
 use super::cluster::{ClusterForm, PASSWORD_PURPOSE};
-use super::common::Plan;
+use super::common::{Plan, Secret};
+use super::inference::{InferenceForm, SSL_KEY};
 use super::instance::{Assignee, InstanceForm};
 use super::options::Offer;
 use crate::domain::field::FieldErrors;
@@ -97,6 +99,82 @@ pub struct ClusterPage {
     /// Resource ids of the subscription's user-assigned identities, to copy from.
     pub identities: Vec<String>,
     pub advanced_open: bool,
+}
+
+/// An AKS cluster of the subscription, as the attach picker offers it.
+pub struct ClusterOption {
+    pub id: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The clusters of one region.
+pub struct ClusterGroup {
+    pub region: String,
+    pub clusters: Vec<ClusterOption>,
+}
+
+#[derive(Template)]
+#[template(path = "computes/new_inference.html")]
+pub struct InferencePage {
+    pub chrome: Chrome,
+    pub form: InferenceForm,
+    pub form_token: String,
+    pub errors: FieldErrors,
+    pub summary: Vec<(String, String)>,
+    pub problems: Vec<String>,
+    pub sizes: Vec<SizeOption>,
+    pub regions: Vec<Choice>,
+    pub clusters: Vec<ClusterGroup>,
+    pub networks: Vec<NetworkGroup>,
+    /// Subnet names of the chosen subnet's network, for the internal load balancer.
+    pub lb_subnets: Vec<Choice>,
+    /// "3 nodes × 4 vCPUs = 12 vCPUs: enough for production."
+    pub capacity: Option<String>,
+    /// The key typed earlier, sealed; the page never holds it in clear.
+    pub ssl_key_sealed: Option<String>,
+    pub advanced_open: bool,
+}
+
+/// A secret kept sealed on the page: its hidden field and value.
+pub struct SealedField {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "computes/new_attached.html")]
+pub struct AttachPage {
+    pub chrome: Chrome,
+    pub form: AttachForm,
+    pub form_token: String,
+    pub errors: FieldErrors,
+    pub summary: Vec<(String, String)>,
+    pub problems: Vec<String>,
+    /// (slug, label, chosen) of each type, for the chooser.
+    pub types: Vec<(&'static str, &'static str, bool)>,
+    pub type_slug: &'static str,
+    pub type_label: &'static str,
+    pub uses_ssh: bool,
+    /// Secrets typed earlier and kept, sealed.
+    pub sealed: Vec<SealedField>,
+}
+
+impl AttachPage {
+    /// Whether a secret is kept from before (the page says so instead of showing it).
+    pub fn kept(&self, field: &str) -> bool {
+        self.sealed
+            .iter()
+            .any(|s| s.name == format!("{field}_sealed"))
+    }
+}
+
+/// The capacity line of the inference form, swapped in as nodes, size or purpose change.
+#[derive(Template)]
+#[template(path = "computes/_capacity.html")]
+pub struct CapacityFragment {
+    pub capacity: Option<String>,
+    pub out_of_band: bool,
 }
 
 #[derive(Template)]
@@ -264,31 +342,224 @@ impl ClusterPage {
     }
 }
 
+impl InferencePage {
+    pub fn build(
+        chrome: Chrome,
+        mut form: InferenceForm,
+        form_token: &str,
+        errors: &FieldErrors,
+        offer: &Offer,
+        sealer: &Sealer,
+    ) -> Self {
+        let sizes = size_options(offer, &form.vm_size, |_| None);
+        let location = chrome.location.clone();
+        let regions = InferenceForm::regions(offer, &location)
+            .into_iter()
+            .map(|r| Choice {
+                selected: super::options::same_region(&r, &form.region),
+                label: if super::options::same_region(&r, &location) {
+                    format!("{r} (the workspace's region)")
+                } else {
+                    r.clone()
+                },
+                value: r,
+            })
+            .collect();
+        let mut clusters: Vec<ClusterGroup> = Vec::new();
+        for cluster in &offer.managed_clusters {
+            let option = ClusterOption {
+                id: cluster.id.clone(),
+                label: format!(
+                    "{} (resource group {}; {} nodes{}{})",
+                    cluster.name,
+                    cluster.resource_group().unwrap_or("?"),
+                    cluster.node_count,
+                    cluster
+                        .vm_size
+                        .as_deref()
+                        .map(|s| format!(" of {s}"))
+                        .unwrap_or_default(),
+                    match cluster.power_state.as_deref() {
+                        Some("Stopped") => "; stopped",
+                        _ => "",
+                    }
+                ),
+                selected: cluster.id.eq_ignore_ascii_case(&form.existing_cluster),
+            };
+            match clusters
+                .iter_mut()
+                .find(|g| super::options::same_region(&g.region, &cluster.location))
+            {
+                Some(group) => group.clusters.push(option),
+                None => clusters.push(ClusterGroup {
+                    region: cluster.location.clone(),
+                    clusters: vec![option],
+                }),
+            }
+        }
+        let lb_subnets = offer
+            .subnet(form.subnet.trim())
+            .map(|(network, _)| {
+                network
+                    .subnets
+                    .iter()
+                    .map(|s| Choice {
+                        value: s.name.clone(),
+                        label: match &s.address_prefix {
+                            Some(prefix) => format!("{} ({prefix})", s.name),
+                            None => s.name.clone(),
+                        },
+                        selected: s.name.eq_ignore_ascii_case(&form.lb_subnet),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let capacity = form.capacity(offer);
+        let ssl_key_sealed = keep_sealed(&SSL_KEY, &form.ssl_key, errors, sealer);
+        form.ssl_key.clear();
+        if form.ssl_cert.len() > crate::domain::certificates::MAX_PEM_BYTES
+            || form.ssl_cert.contains("PRIVATE KEY")
+        {
+            form.ssl_cert.clear();
+        }
+        for value in [
+            &mut form.name,
+            &mut form.nodes,
+            &mut form.service_cidr,
+            &mut form.dns_service_ip,
+            &mut form.docker_bridge_cidr,
+            &mut form.ssl_cname,
+            &mut form.ssl_leaf_label,
+        ] {
+            clip_for_display(value);
+        }
+        let advanced_open = form.network == "advanced"
+            || form.load_balancer == "internal"
+            || errors.iter().any(|e| {
+                [
+                    "network",
+                    "subnet",
+                    "service_cidr",
+                    "dns_service_ip",
+                    "docker_bridge_cidr",
+                    "load_balancer",
+                    "lb_subnet",
+                ]
+                .contains(&e.field.as_str())
+            });
+        InferencePage {
+            chrome,
+            networks: network_groups(offer, &form.subnet),
+            form_token: form_token.to_string(),
+            summary: error_summary(errors),
+            errors: errors.clone(),
+            problems: offer.problems.clone(),
+            sizes,
+            regions,
+            clusters,
+            lb_subnets,
+            capacity,
+            ssl_key_sealed,
+            advanced_open,
+            form,
+        }
+    }
+}
+
+impl AttachPage {
+    pub fn build(
+        chrome: Chrome,
+        mut form: AttachForm,
+        form_token: &str,
+        errors: &FieldErrors,
+        sealer: &Sealer,
+    ) -> Self {
+        let sealed = form
+            .secrets_in_use()
+            .into_iter()
+            .filter_map(|(secret, value)| {
+                keep_sealed(secret, value, errors, sealer).map(|value| SealedField {
+                    name: secret.sealed_field(),
+                    value,
+                })
+            })
+            .collect();
+        for secret in &SECRETS {
+            match secret.field {
+                "password" => form.password.clear(),
+                "private_key" => form.private_key.clear(),
+                "passphrase" => form.passphrase.clear(),
+                _ => form.access_token.clear(),
+            }
+        }
+        for value in [
+            &mut form.name,
+            &mut form.address,
+            &mut form.ssh_port,
+            &mut form.user,
+            &mut form.workspace_name,
+            &mut form.resource_group,
+            &mut form.account_name,
+        ] {
+            clip_for_display(value);
+        }
+        let chosen = form.attach_type;
+        AttachPage {
+            chrome,
+            types: AttachType::ALL
+                .iter()
+                .map(|t| (t.slug(), t.label(), *t == chosen))
+                .collect(),
+            type_slug: chosen.slug(),
+            type_label: chosen.label(),
+            uses_ssh: chosen.uses_ssh(),
+            form_token: form_token.to_string(),
+            summary: error_summary(errors),
+            errors: errors.clone(),
+            problems: Vec::new(),
+            sealed,
+            form,
+        }
+    }
+}
+
+/// A secret that passed its rule is kept, sealed; one that broke it is asked for again.
+fn keep_sealed(
+    secret: &Secret,
+    value: &str,
+    errors: &FieldErrors,
+    sealer: &Sealer,
+) -> Option<String> {
+    (!value.is_empty() && errors.for_field(secret.field).is_none())
+        .then(|| sealer.seal(secret.purpose, value))
+}
+
 impl ReviewPage {
+    /// `secrets`: the form's secret fields and their values, carried to the next step sealed
+    /// (never in clear, neither typed nor as they were sealed before).
     pub fn build(
         chrome: Chrome,
         fields: &FormFields,
         plan: &Plan,
         form_token: &str,
-        password: Option<&str>,
+        secrets: &[(&Secret, &str)],
         sealer: &Sealer,
     ) -> Self {
         let mut hidden: Vec<(String, String)> = fields
             .pairs()
             .filter(|(k, _)| {
-                !matches!(
-                    *k,
-                    "_csrf" | "step" | "form_token" | "admin_password" | "admin_password_sealed"
-                )
+                !matches!(*k, "_csrf" | "step" | "form_token")
+                    && !secrets
+                        .iter()
+                        .any(|(s, _)| *k == s.field || *k == s.sealed_field())
             })
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         hidden.push(("form_token".into(), form_token.to_string()));
-        if let Some(password) = password {
-            hidden.push((
-                "admin_password_sealed".into(),
-                sealer.seal(PASSWORD_PURPOSE, password),
-            ));
+        for (secret, value) in secrets {
+            if !value.is_empty() {
+                hidden.push((secret.sealed_field(), sealer.seal(secret.purpose, value)));
+            }
         }
         ReviewPage {
             chrome,
@@ -493,6 +764,30 @@ pub fn related_fields(field: &str) -> Vec<&str> {
         &["identity_type", "identity_ids"],
         &["assign_to", "assign_object_id", "assign_tenant_id"],
         &["ssh", "ssh_key"],
+        &["vm_size", "nodes"],
+        &["purpose", "nodes"],
+        &[
+            "source",
+            "existing_cluster",
+            "region",
+            "vm_size",
+            "nodes",
+            "purpose",
+        ],
+        &["existing_cluster", "region", "purpose"],
+        &["region", "existing_cluster", "vm_size"],
+        &["network", "subnet", "load_balancer"],
+        &["service_cidr", "dns_service_ip", "docker_bridge_cidr"],
+        &["dns_service_ip", "service_cidr"],
+        &["docker_bridge_cidr", "service_cidr"],
+        &["ssl", "ssl_cert", "ssl_key", "ssl_cname", "ssl_leaf_label"],
+        &["ssl_cert", "ssl_key", "ssl_cname"],
+        &["ssl_key", "ssl_cert"],
+        &["ssl_cname", "ssl_cert"],
+        &["load_balancer", "lb_subnet"],
+        &["auth", "password", "private_key", "passphrase"],
+        &["private_key", "passphrase"],
+        &["passphrase", "private_key"],
     ];
     for group in groups {
         if group[0] == field {
