@@ -338,7 +338,7 @@ pub struct RowView {
     owner: String,
     created: String,
     /// (label, link) of the applications, for the instance's owner while it runs.
-    apps: Vec<(&'static str, String)>,
+    apps: &'static [Application],
     /// The actions this person may take on it in its state.
     actions: Vec<RowAction>,
     /// Whether the row has a bulk-selection box (the person may operate compute at all).
@@ -686,18 +686,10 @@ fn row_view(row: &std::sync::Arc<ComputeRow>, people: &People, current: &Current
         && row.owner_object_id.as_deref() == Some(viewer)
         && applications_open_in(&row.state);
     let url_name = url_path_segment(&row.name);
-    let apps = if owns_running_instance {
-        Application::ALL
-            .into_iter()
-            .map(|app| {
-                (
-                    app.label(),
-                    format!("/computes/{url_name}/open/{}", app.slug()),
-                )
-            })
-            .collect()
+    let apps: &'static [Application] = if owns_running_instance {
+        &Application::ALL
     } else {
-        Vec::new()
+        &[]
     };
     RowView {
         data: row.clone(),
