@@ -68,7 +68,9 @@ impl ComputeAction {
     pub fn check(self, kind: ComputeKind, state: &str) -> Result<(), String> {
         // Words are made only for a refusal: `offered` asks this of every row of the list.
         let words = || state_label(state).to_lowercase();
-        if is_transitional(state) {
+        // Azure stops an instance that is still setting up; every other move must end first.
+        let stoppable_while_moving = self == ComputeAction::Stop && STOPPABLE.contains(&state);
+        if is_transitional(state) && !stoppable_while_moving {
             return Err(format!("It is {}; wait until that has finished.", words()));
         }
         match self {
@@ -136,6 +138,7 @@ mod tests {
             [Stop, Delete]
         );
         assert!(ComputeAction::offered(Instance, "Starting").is_empty());
+        assert_eq!(ComputeAction::offered(Instance, "SettingUp"), [Stop]);
         assert!(ComputeAction::offered(Instance, "Deleting").is_empty());
         assert_eq!(ComputeAction::offered(Cluster, "Steady"), [Delete]);
         assert!(ComputeAction::offered(Cluster, "Resizing").is_empty());

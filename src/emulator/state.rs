@@ -8,6 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use crate::domain::compute::ComputeKind;
+use crate::domain::transitions::ComputeAction;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -722,35 +724,29 @@ impl World {
         }
         refuse_if_unmanaged(compute)?;
         let state = compute.inner_str("state").to_string();
-        let (allowed, wanted, transitional, duration): (&[&str], &str, &str, Duration) =
-            match action {
-                Action::Start => (
-                    &["Stopped"],
-                    "stopped",
-                    "Starting",
-                    self.config.timings.start,
-                ),
-                Action::Stop => (
-                    &[
-                        "Running",
-                        "JobRunning",
-                        "SettingUp",
-                        "UserSettingUp",
-                        "SetupFailed",
-                        "UserSetupFailed",
-                    ],
-                    "running",
-                    "Stopping",
-                    self.config.timings.stop,
-                ),
-                _ => (
-                    &["Running", "JobRunning"],
-                    "running",
-                    "Restarting",
-                    self.config.timings.restart,
-                ),
-            };
-        if compute.pending.is_some() || !allowed.contains(&state.as_str()) {
+        // Which state allows which action is the domain's one table, the dashboard's too.
+        let (rule, wanted, transitional, duration) = match action {
+            Action::Start => (
+                ComputeAction::Start,
+                "stopped",
+                "Starting",
+                self.config.timings.start,
+            ),
+            Action::Stop => (
+                ComputeAction::Stop,
+                "running",
+                "Stopping",
+                self.config.timings.stop,
+            ),
+            _ => (
+                ComputeAction::Restart,
+                "running",
+                "Restarting",
+                self.config.timings.restart,
+            ),
+        };
+        let allowed = rule.check(ComputeKind::Instance, &state).is_ok();
+        if compute.pending.is_some() || !allowed {
             return Err(ArmError::conflict(format!(
                 "{} Azure ML Compute Instance is only allowed when the instance {} is in '{}' state. The current state is '{}'.",
                 action.operation_name(),
