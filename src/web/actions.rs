@@ -180,7 +180,8 @@ fn past_participle(action: ComputeAction) -> &'static str {
     }
 }
 
-fn azure_action(action: ComputeAction) -> Action {
+/// The request Azure receives for an action (the bulk actions send the same).
+pub(super) fn azure_action(action: ComputeAction) -> Action {
     match action {
         ComputeAction::Start => Action::Power(PowerAction::Start),
         ComputeAction::Stop => Action::Power(PowerAction::Stop),
@@ -191,11 +192,5 @@ fn azure_action(action: ComputeAction) -> Action {
 }
 
 fn tab_of(kind: ComputeKind) -> &'static str {
-    match kind {
-        ComputeKind::Instance => "instances",
-        ComputeKind::Cluster => "clusters",
-        ComputeKind::Inference => "inference",
-        ComputeKind::Attached => "attached",
-        ComputeKind::Other => "other",
-    }
+    super::computes::tab_slug_of(kind)
 }

@@ -17,12 +17,10 @@ use super::computes::{ListParams, View};
 use super::forms::FormFields;
 use super::htmx::is_htmx;
 use super::{AppState, Chrome};
-use crate::azure::{PowerAction, UnderlyingResourceAction};
 use crate::domain::compute::ComputeKind;
 use crate::domain::roles::{Ownership, Permission};
 use crate::domain::transitions::ComputeAction;
 use crate::error::AppError;
-use crate::sync::Action;
 
 /// More than this at once is a mistake in the filter, not a plan.
 const MAX_TARGETS: usize = 500;
@@ -207,12 +205,7 @@ async fn apply(
     if let Err(why) = action.check(kind, &row.state) {
         return skipped(why);
     }
-    let azure_action = match action {
-        ComputeAction::Start => Action::Power(PowerAction::Start),
-        ComputeAction::Stop => Action::Power(PowerAction::Stop),
-        ComputeAction::Restart => Action::Power(PowerAction::Restart),
-        _ => Action::Delete(UnderlyingResourceAction::Delete),
-    };
+    let azure_action = super::actions::azure_action(action);
     let outcome = match state
         .sync
         .start_operation(&row.name, azure_action, &current.user.object_id)

@@ -104,6 +104,14 @@ impl Tab {
     }
 }
 
+/// The list tab a kind of compute is shown on (`?tab=…`).
+pub(super) fn tab_slug_of(kind: ComputeKind) -> &'static str {
+    Tab::ALL
+        .into_iter()
+        .find(|t| t.kind() == kind)
+        .map_or("instances", Tab::slug)
+}
+
 /// The list's URL parameters: everything a view is made of, so it can be bookmarked and shared.
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct ListParams {
