@@ -177,6 +177,7 @@ impl Application {
                     target.workspace.location.clone(),
                 )),
                 sealer: Arc::new(web::sealed::Sealer::new()),
+                rendered_rows: Default::default(),
             },
             SessionStore::new(
                 tower_sessions_moka_store::MokaStore::new(Some(10_000)),

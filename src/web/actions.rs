@@ -121,7 +121,10 @@ async fn act(
     .await;
     started?;
     if is_htmx(&headers) {
-        return Ok(Html(super::computes::render_row(&state, &current, &row.name)?).into_response());
+        return Ok(
+            Html(super::computes::render_row(&state, &current, &row.name)?.to_string())
+                .into_response(),
+        );
     }
     notice::put(
         &session,

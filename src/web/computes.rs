@@ -10,11 +10,13 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
 
 use super::auth::{CurrentUser, People, audit};
 use super::htmx::is_htmx;
+use super::rendered_rows::Viewer;
 use super::{AppState, Chrome};
 use crate::domain::applications::{Application, applications_open_in};
 use crate::domain::compute::{ComputeKind, is_transitional, state_label, state_tone};
@@ -333,7 +335,7 @@ struct Column {
 /// One row as the template shows it; every value is ready to print.
 pub struct RowView {
     /// The cached row itself: its plain columns are printed straight from it.
-    data: std::sync::Arc<ComputeRow>,
+    data: Arc<ComputeRow>,
     /// The name percent-encoded: for URLs, and (made only of characters HTML never needs to
     /// escape) printed unescaped, which spares the list a dozen escapes per row.
     url_name: String,
@@ -378,7 +380,8 @@ struct ListPage {
     page_sizes: Vec<Choice>,
     columns: Vec<Column>,
     clear_url: String,
-    rows: Vec<RowView>,
+    /// The rows' HTML (`_row.html`, see `row_html`).
+    rows: Vec<Arc<str>>,
     any_transitional: bool,
     pager: Pager,
     /// The create form for this tab, when the person may create its kind.
@@ -415,12 +418,16 @@ async fn list(
 ) -> Result<Response, AppError> {
     current.require(Permission::ViewCompute, Ownership::NoCompute)?;
     let view = View::parse(&params, current.role, state.page_size as usize)?;
-    let mut page = render_list(&state, &current, &view);
+    let mut page = render_list(&state, &current, &view)?;
     page.chrome.notice = super::notice::take(&session).await;
     Ok(Html(render_sized(&page)?).into_response())
 }
 
-fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage {
+fn render_list(
+    state: &AppState,
+    current: &CurrentUser,
+    view: &View,
+) -> Result<ListPage, askama::Error> {
     // Read before the query: a change after it makes the stream tell the page to re-read.
     let generation = state.computes.generation();
     let counts = state.computes.count_by_kind();
@@ -430,11 +437,11 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
     let query = view.store_query(&me, offset, view.page_size);
     let owner_filter = query.owner.clone();
     let result = state.computes.query(&query);
-    let rows: Vec<RowView> = result
+    let rows = result
         .rows
         .iter()
-        .map(|row| row_view(row, &state.auth.people, current))
-        .collect();
+        .map(|row| row_html(state, current, row))
+        .collect::<Result<Vec<_>, _>>()?;
     let tabs = Tab::ALL
         .into_iter()
         .filter(|t| *t != Tab::Other || count_of(ComputeKind::Other) > 0)
@@ -554,7 +561,7 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
             filter_fields.push((key, value.clone()));
         }
     }
-    ListPage {
+    Ok(ListPage {
         new_url,
         self_url: view.url_with(&[]),
         generation,
@@ -578,7 +585,7 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
         page_sizes,
         columns,
         clear_url: format!("/computes?tab={}&owner=all", view.tab.slug()),
-        any_transitional: rows.iter().any(|r| r.transitional),
+        any_transitional: result.rows.iter().any(|r| is_transitional(&r.state)),
         pager: Pager {
             first: if rows.is_empty() { 0 } else { offset + 1 },
             last: offset + rows.len(),
@@ -589,7 +596,7 @@ fn render_list(state: &AppState, current: &CurrentUser, view: &View) -> ListPage
                 .then(|| view.url_with(&[("page", Some((view.page + 1).to_string()))])),
         },
         rows,
-    }
+    })
 }
 
 /// Renders the page into a buffer of about its final size: growing a string from askama's
@@ -606,14 +613,28 @@ pub(super) fn render_row(
     state: &AppState,
     current: &CurrentUser,
     name: &str,
-) -> Result<String, AppError> {
+) -> Result<Arc<str>, AppError> {
     match state.computes.row(name) {
-        Some(row) => Ok(RowFragment {
-            row: row_view(&row, &state.auth.people, current),
-        }
-        .render()?),
-        None => Ok(String::new()),
+        Some(row) => Ok(row_html(state, current, &row)?),
+        None => Ok(Arc::from("")),
     }
+}
+
+/// A row's HTML for this person, rendered once per version of the compute and kind of viewer.
+fn row_html(
+    state: &AppState,
+    current: &CurrentUser,
+    row: &Arc<ComputeRow>,
+) -> Result<Arc<str>, askama::Error> {
+    let people = &state.auth.people;
+    state
+        .rendered_rows
+        .get_or_render(row, Viewer::of(current, row), people.version(), || {
+            RowFragment {
+                row: row_view(row, people, current),
+            }
+            .render()
+        })
 }
 
 /// One row, for a transitional row's self-refresh. A compute that is gone returns nothing,
@@ -624,16 +645,8 @@ async fn row(
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
     current.require(Permission::ViewCompute, Ownership::NoCompute)?;
-    match state.computes.row(&name) {
-        Some(row) => Ok(Html(
-            RowFragment {
-                row: row_view(&row, &state.auth.people, &current),
-            }
-            .render()?,
-        )
-        .into_response()),
-        None => Ok(Html(String::new()).into_response()),
-    }
+    let html = render_row(&state, &current, &name)?;
+    Ok(Html(html.to_string()).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -683,12 +696,12 @@ async fn refresh(
             ..ListParams::default()
         };
         let view = View::parse(&params, current.role, state.page_size as usize)?;
-        return Ok(Html(render_sized(&render_list(&state, &current, &view))?).into_response());
+        return Ok(Html(render_sized(&render_list(&state, &current, &view)?)?).into_response());
     }
     Ok(Redirect::to(&format!("/computes?tab={}", tab.slug())).into_response())
 }
 
-fn row_view(row: &std::sync::Arc<ComputeRow>, people: &People, current: &CurrentUser) -> RowView {
+fn row_view(row: &Arc<ComputeRow>, people: &People, current: &CurrentUser) -> RowView {
     let viewer = current.user.object_id.as_str();
     let owns_running_instance = row.kind == ComputeKind::Instance.as_str()
         && row.owner_object_id.as_deref() == Some(viewer)

@@ -169,7 +169,7 @@ impl Watcher {
         let list_changed = burst.list_changed || total != self.known_total;
         self.known_total = total;
         if list_changed {
-            let event = self.event(LIST_CHANGED, String::new());
+            let event = self.event(LIST_CHANGED, "");
             self.pending.push_back(event);
         } else {
             for name in &burst.rows {
@@ -190,7 +190,7 @@ impl Watcher {
         }
     }
 
-    fn event(&mut self, name: &str, html: String) -> Event {
+    fn event(&mut self, name: &str, html: impl AsRef<str>) -> Event {
         self.next_id += 1;
         Event::default()
             .id(self.next_id.to_string())

@@ -16,6 +16,7 @@ mod health;
 mod htmx;
 pub mod notice;
 mod reassign;
+pub mod rendered_rows;
 pub mod sealed;
 mod security;
 
@@ -72,6 +73,8 @@ pub struct AppState {
     pub sealer: Arc<sealed::Sealer>,
     /// Cancelled when the server stops: long-lived responses (the live stream) end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The list's rows as HTML, shared by the list pages and the live stream.
+    pub rendered_rows: Arc<rendered_rows::RenderedRows>,
 }
 
 impl AppState {

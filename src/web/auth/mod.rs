@@ -33,15 +33,22 @@ pub struct Auth {
 /// Display names of the people who have signed in, by object id: Azure names an instance's
 /// assigned user only by object id, and a name reads better than a GUID.
 #[derive(Default)]
-pub struct People(std::sync::RwLock<std::collections::HashMap<String, String>>);
+pub struct People {
+    names: std::sync::RwLock<std::collections::HashMap<String, String>>,
+    /// Changes whenever a name does: pages rendered with the old names are stale.
+    version: std::sync::atomic::AtomicU64,
+}
 
 impl People {
     pub fn new(names: impl IntoIterator<Item = (String, String)>) -> Self {
-        People(std::sync::RwLock::new(names.into_iter().collect()))
+        People {
+            names: std::sync::RwLock::new(names.into_iter().collect()),
+            version: Default::default(),
+        }
     }
 
     pub fn name_of(&self, object_id: &str) -> Option<String> {
-        self.0
+        self.names
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(object_id)
@@ -49,10 +56,16 @@ impl People {
     }
 
     pub fn remember(&self, object_id: &str, name: &str) {
-        self.0
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(object_id.to_string(), name.to_string());
+        let mut names = self.names.write().unwrap_or_else(|p| p.into_inner());
+        if names.get(object_id).map(String::as_str) != Some(name) {
+            names.insert(object_id.to_string(), name.to_string());
+            self.version
+                .fetch_add(1, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 
