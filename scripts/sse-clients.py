@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Holds N server-sent-event streams open against Compute Studio and counts what arrives.
 
-    scripts/sse-clients.py URL COOKIE N
+    scripts/sse-clients.py URL COOKIES N
+
+COOKIES is one or more session cookies separated by commas (one per person); the N streams are
+spread over them in turn.
 
 Runs until SIGTERM/SIGINT, then prints "streams=N open=M events=E" (one line). Used by
 scripts/bench to measure the list page while many pages are open.
@@ -42,12 +45,14 @@ async def one_stream(host, port, path, cookie, counts):
 
 
 async def main():
-    url, cookie, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    url, cookies, n = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
     parsed = urlparse(url)
     counts = {"open": 0, "events": 0, "failed": 0}
     tasks = [
-        asyncio.create_task(one_stream(parsed.hostname, parsed.port, parsed.path, cookie, counts))
-        for _ in range(n)
+        asyncio.create_task(
+            one_stream(parsed.hostname, parsed.port, parsed.path, cookies[i % len(cookies)], counts)
+        )
+        for i in range(n)
     ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
