@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use bytes::Bytes;
 use serde::Deserialize;
 
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use axum::extract::ConnectInfo;
 use super::auth::{CurrentUser, People, audit};
 use super::htmx::is_htmx;
 use super::rendered_rows::Viewer;
+use super::sse;
 use super::{AppState, Chrome};
 use crate::domain::applications::{Application, applications_open_in};
 use crate::domain::compute::{ComputeKind, is_transitional, state_label, state_tone};
@@ -630,11 +632,40 @@ fn row_html(
     state
         .rendered_rows
         .get_or_render(row, Viewer::of(current, row), people.version(), || {
-            RowFragment {
-                row: row_view(row, people, current),
-            }
-            .render()
+            render_fragment(state, current, row)
         })
+}
+
+/// The live stream's event for one row as this person sees it: encoded once per version of the
+/// compute and kind of viewer, then shared by every open page of such a viewer. A compute that
+/// is gone is an empty row, which removes it from the page.
+pub(super) fn row_event_for(
+    state: &AppState,
+    current: &CurrentUser,
+    name: &str,
+) -> Result<Bytes, AppError> {
+    let event = super::events::row_event(name);
+    let Some(row) = state.computes.row(name) else {
+        return Ok(sse::encode(&event, ""));
+    };
+    Ok(state.rendered_rows.event_or_encode(
+        &row,
+        Viewer::of(current, &row),
+        state.auth.people.version(),
+        || render_fragment(state, current, &row),
+        |html| sse::encode(&event, html),
+    )?)
+}
+
+fn render_fragment(
+    state: &AppState,
+    current: &CurrentUser,
+    row: &Arc<ComputeRow>,
+) -> Result<String, askama::Error> {
+    RowFragment {
+        row: row_view(row, &state.auth.people, current),
+    }
+    .render()
 }
 
 /// One row, for a transitional row's self-refresh. A compute that is gone returns nothing,

@@ -6,20 +6,21 @@
 //! A stream that drops reconnects on its own (EventSource), sending the id of the last event
 //! it saw; a reconnecting page is told to re-read its list, so it catches up on what it missed.
 
-use std::convert::Infallible;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::Response;
 use axum::routing::get;
-use futures_util::Stream;
+use bytes::Bytes;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::auth::CurrentUser;
+use super::sse;
 use crate::domain::roles::{Ownership, Permission};
 use crate::error::{AppError, Flash};
 use crate::sync::{EndedOperation, SyncEvent};
@@ -53,7 +54,7 @@ async fn stream(
     current: CurrentUser,
     headers: HeaderMap,
     axum::extract::Query(params): axum::extract::Query<StreamParams>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+) -> Result<Response, AppError> {
     current.require(Permission::ViewCompute, Ownership::NoCompute)?;
     // A reconnecting page missed what happened while it was away; a new one missed what
     // happened between its drawing and this connection.
@@ -61,26 +62,31 @@ async fn stream(
     let moved_on = params
         .since
         .is_some_and(|since| since != state.computes.generation());
+    let mut pending = VecDeque::from([Bytes::from_static(sse::OPENING)]);
+    if reconnected || moved_on {
+        pending.push_back(sse::encode(LIST_CHANGED, ""));
+    }
     let watcher = Watcher {
         events: state.sync.subscribe(),
         known_total: state.computes.len(),
-        catch_up: reconnected || moved_on,
-        next_id: 0,
-        pending: std::collections::VecDeque::new(),
+        pending,
         state,
         current,
     };
-    let stream = futures_util::stream::unfold(watcher, |mut watcher| async move {
-        let event = watcher.next_event().await?;
-        Some((Ok(event), watcher))
+    let chunks = futures_util::stream::unfold(watcher, |mut watcher| async move {
+        let chunk = watcher.next_chunk().await?;
+        Some((chunk, watcher))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(sse::response(chunks))
 }
 
 /// Changes that arrive together are sent together, each row once in its latest state: a burst
 /// (a bulk action, a resync that found many changes) costs a page one update per row, not one
 /// per intermediate state. Short enough that a change still shows within a second.
 const COALESCE: Duration = Duration::from_millis(250);
+
+/// How long a stream may stay silent before it sends a keep-alive comment.
+const KEEP_ALIVE_AFTER: Duration = Duration::from_secs(15);
 
 /// One open page's view of the sync events.
 struct Watcher {
@@ -89,10 +95,9 @@ struct Watcher {
     events: tokio::sync::broadcast::Receiver<SyncEvent>,
     /// How many computes the page's list was drawn from, to notice creations and deletions.
     known_total: usize,
-    catch_up: bool,
-    next_id: u64,
-    /// Events of the last burst not yet sent.
-    pending: std::collections::VecDeque<Event>,
+    /// Encoded events not yet sent. A row's event is shared with every other page of the same
+    /// kind of viewer, so this holds references, not copies.
+    pending: VecDeque<Bytes>,
 }
 
 /// What a burst of sync events means for one page.
@@ -104,25 +109,43 @@ struct Burst {
     notifications: Vec<EndedOperation>,
 }
 
+/// What waiting for the first event of a burst brought.
+enum Waited {
+    Event(Result<SyncEvent, RecvError>),
+    /// Nothing for [`KEEP_ALIVE_AFTER`].
+    Quiet,
+    /// The server is stopping: end the stream so the connection can close.
+    ShuttingDown,
+}
+
 impl Watcher {
-    /// The next event for this page; `None` ends the stream (the server is shutting down).
-    async fn next_event(&mut self) -> Option<Event> {
-        if std::mem::take(&mut self.catch_up) {
-            return Some(self.event(LIST_CHANGED, String::new()));
-        }
+    /// The next bytes for this page; `None` ends the stream (the server is shutting down).
+    async fn next_chunk(&mut self) -> Option<Bytes> {
         loop {
-            if let Some(event) = self.pending.pop_front() {
-                return Some(event);
+            if let Some(chunk) = self.pending.pop_front() {
+                return Some(chunk);
             }
-            let burst = self.next_burst().await?;
+            let first = match self.wait().await {
+                Waited::Event(received) => received,
+                Waited::Quiet => return Some(Bytes::from_static(sse::KEEP_ALIVE)),
+                Waited::ShuttingDown => return None,
+            };
+            let burst = self.gather_burst(first).await?;
             self.queue(burst);
         }
     }
 
-    /// Waits for a sync event, then gathers what else arrives within [`COALESCE`].
-    async fn next_burst(&mut self) -> Option<Burst> {
+    async fn wait(&mut self) -> Waited {
+        tokio::select! {
+            received = self.events.recv() => Waited::Event(received),
+            () = tokio::time::sleep(KEEP_ALIVE_AFTER) => Waited::Quiet,
+            () = self.state.shutdown.cancelled() => Waited::ShuttingDown,
+        }
+    }
+
+    /// Gathers what else arrives within [`COALESCE`] of the burst's first event.
+    async fn gather_burst(&mut self, first: Result<SyncEvent, RecvError>) -> Option<Burst> {
         let mut burst = Burst::default();
-        let first = self.receive().await?;
         self.add(&mut burst, first);
         let deadline = tokio::time::Instant::now() + COALESCE;
         loop {
@@ -131,14 +154,6 @@ impl Watcher {
                 () = tokio::time::sleep_until(deadline) => return Some(burst),
                 () = self.state.shutdown.cancelled() => return None,
             }
-        }
-    }
-
-    async fn receive(&mut self) -> Option<Result<SyncEvent, RecvError>> {
-        tokio::select! {
-            received = self.events.recv() => Some(received),
-            // The server is stopping: end the stream so the connection can close.
-            () = self.state.shutdown.cancelled() => None,
         }
     }
 
@@ -169,15 +184,11 @@ impl Watcher {
         let list_changed = burst.list_changed || total != self.known_total;
         self.known_total = total;
         if list_changed {
-            let event = self.event(LIST_CHANGED, "");
-            self.pending.push_back(event);
+            self.pending.push_back(sse::encode(LIST_CHANGED, ""));
         } else {
             for name in &burst.rows {
-                match super::computes::render_row(&self.state, &self.current, name) {
-                    Ok(html) => {
-                        let event = self.event(&row_event(name), html);
-                        self.pending.push_back(event);
-                    }
+                match super::computes::row_event_for(&self.state, &self.current, name) {
+                    Ok(event) => self.pending.push_back(event),
                     Err(e) => {
                         tracing::warn!(error = %e, compute = %name, "could not render a row for the live stream")
                     }
@@ -185,17 +196,9 @@ impl Watcher {
             }
         }
         for ended in &burst.notifications {
-            let event = self.event(NOTIFY, notification(ended));
-            self.pending.push_back(event);
+            self.pending
+                .push_back(sse::encode(NOTIFY, &notification(ended)));
         }
-    }
-
-    fn event(&mut self, name: &str, html: impl AsRef<str>) -> Event {
-        self.next_id += 1;
-        Event::default()
-            .id(self.next_id.to_string())
-            .event(name)
-            .data(html)
     }
 }
 

@@ -19,6 +19,7 @@ mod reassign;
 pub mod rendered_rows;
 pub mod sealed;
 mod security;
+mod sse;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+
 use crate::domain::roles::{Ownership, Role};
 use crate::store::computes::ComputeRow;
 
@@ -37,12 +39,24 @@ struct Rendered {
     row: Arc<ComputeRow>,
     /// The display names' version it was rendered with.
     people: u64,
-    html: Vec<(Viewer, Arc<str>)>,
+    for_viewers: Vec<ForViewer>,
+}
+
+/// One version of a row as one kind of viewer sees it.
+struct ForViewer {
+    viewer: Viewer,
+    html: Arc<str>,
+    /// The live stream's event of this HTML, once a stream has needed it.
+    event: Option<Bytes>,
 }
 
 impl Rendered {
     fn is_of(&self, row: &Arc<ComputeRow>, people: u64) -> bool {
         Arc::ptr_eq(&self.row, row) && self.people == people
+    }
+
+    fn for_viewer(&mut self, viewer: Viewer) -> Option<&mut ForViewer> {
+        self.for_viewers.iter_mut().find(|v| v.viewer == viewer)
     }
 }
 
@@ -74,14 +88,45 @@ impl RenderedRows {
         Ok(html)
     }
 
+    /// The row's live-stream event for this viewer: remembered, or made from the row's HTML
+    /// (itself remembered or rendered now) and remembered.
+    pub fn event_or_encode<E>(
+        &self,
+        row: &Arc<ComputeRow>,
+        viewer: Viewer,
+        people: u64,
+        render: impl FnOnce() -> Result<String, E>,
+        encode: impl FnOnce(&str) -> Bytes,
+    ) -> Result<Bytes, E> {
+        if let Some(event) = self.with_remembered(row, viewer, people, |v| v.event.clone()) {
+            return Ok(event);
+        }
+        let html = self.get_or_render(row, viewer, people, render)?;
+        let event = encode(&html);
+        self.with_remembered(row, viewer, people, |v| {
+            v.event = Some(event.clone());
+            Some(())
+        });
+        Ok(event)
+    }
+
     fn remembered(&self, row: &Arc<ComputeRow>, viewer: Viewer, people: u64) -> Option<Arc<str>> {
-        let by_name = self.by_name.lock().unwrap_or_else(|p| p.into_inner());
-        let rendered = by_name.get(&row.name).filter(|r| r.is_of(row, people))?;
-        rendered
-            .html
-            .iter()
-            .find(|(v, _)| *v == viewer)
-            .map(|(_, html)| html.clone())
+        self.with_remembered(row, viewer, people, |v| Some(v.html.clone()))
+    }
+
+    /// Runs `f` on what is remembered of this version of the row for this viewer, if anything.
+    fn with_remembered<T>(
+        &self,
+        row: &Arc<ComputeRow>,
+        viewer: Viewer,
+        people: u64,
+        f: impl FnOnce(&mut ForViewer) -> Option<T>,
+    ) -> Option<T> {
+        let mut by_name = self.by_name.lock().unwrap_or_else(|p| p.into_inner());
+        let rendered = by_name
+            .get_mut(&row.name)
+            .filter(|r| r.is_of(row, people))?;
+        f(rendered.for_viewer(viewer)?)
     }
 
     fn remember(&self, row: &Arc<ComputeRow>, viewer: Viewer, people: u64, html: Arc<str>) {
@@ -92,7 +137,7 @@ impl RenderedRows {
         let rendered = by_name.entry(row.name.clone()).or_insert_with(|| Rendered {
             row: row.clone(),
             people,
-            html: Vec::new(),
+            for_viewers: Vec::new(),
         });
         if !rendered.is_of(row, people) {
             // Another version replaces the remembered one. A request that read the cache just
@@ -101,11 +146,15 @@ impl RenderedRows {
             *rendered = Rendered {
                 row: row.clone(),
                 people,
-                html: Vec::new(),
+                for_viewers: Vec::new(),
             };
         }
-        if !rendered.html.iter().any(|(v, _)| *v == viewer) {
-            rendered.html.push((viewer, html));
+        if rendered.for_viewer(viewer).is_none() {
+            rendered.for_viewers.push(ForViewer {
+                viewer,
+                html,
+                event: None,
+            });
         }
     }
 }
@@ -188,6 +237,28 @@ mod tests {
         // A request still holding the old version never gets the new one's HTML.
         assert_eq!(html(&rows, &v1, MEMBER, 1, &renders), "ci-1 Running #4");
         assert_eq!(html(&rows, &v2, MEMBER, 1, &renders), "ci-1 Stopping #5");
+    }
+
+    #[test]
+    fn a_rows_event_is_encoded_once_per_version_and_viewer() {
+        let rows = RenderedRows::default();
+        let (renders, encodings) = (Cell::new(0), Cell::new(0));
+        let event = |row: &Arc<ComputeRow>, viewer| {
+            rows.event_or_encode(row, viewer, 0, render_counting(&renders, row), |html| {
+                encodings.set(encodings.get() + 1);
+                Bytes::from(format!("event: {html}"))
+            })
+            .unwrap()
+        };
+        let v1 = compute("ci-1", "Running");
+        assert_eq!(&event(&v1, MEMBER)[..], b"event: ci-1 Running #1");
+        assert_eq!(&event(&v1, MEMBER)[..], b"event: ci-1 Running #1");
+        // The page and the stream share one rendering.
+        assert_eq!(html(&rows, &v1, MEMBER, 0, &renders), "ci-1 Running #1");
+        assert_eq!(&event(&v1, OWNER)[..], b"event: ci-1 Running #2");
+        let v2 = compute("ci-1", "Stopping");
+        assert_eq!(&event(&v2, MEMBER)[..], b"event: ci-1 Stopping #3");
+        assert_eq!((renders.get(), encodings.get()), (3, 3));
     }
 
     #[test]
