@@ -246,7 +246,8 @@ pub struct FaultPlan {
     /// Share of the requests disturbed, from 0 to 1.
     pub rate: f64,
     pub seed: u64,
-    /// The kinds to choose from (each request picks one of those that apply to it).
+    /// The kinds to choose from: a disturbed request gets one of those that apply to it, each
+    /// entry equally likely (so a kind named twice is drawn twice as often).
     pub kinds: Vec<FaultKind>,
     /// The classes of request the plan disturbs.
     pub classes: Vec<RequestClass>,
