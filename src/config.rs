@@ -203,6 +203,71 @@ pub struct EmulatorArgs {
     /// Generated compute instances added to the workspace.
     #[arg(long, env = "CS_DEMO_EXTRA_INSTANCES", default_value_t = 0)]
     pub extra_instances: usize,
+    /// Share of ARM requests disturbed by an injected fault, from 0 (none) to 1 (every one).
+    #[arg(long, env = "CS_EMULATOR_FAULT_RATE", default_value = "0")]
+    pub fault_rate: String,
+    /// The faults to inject, comma-separated: latency, throttle, server-error, reset-before,
+    /// reset-after, not-json, truncated, slow-answer, provisioning-failure; or all.
+    #[arg(long, env = "CS_EMULATOR_FAULT_KINDS", default_value = "all")]
+    pub fault_kinds: String,
+    /// Seed of the faults' random choice (the same seed, the same faults); default: random.
+    #[arg(long, env = "CS_EMULATOR_FAULT_SEED")]
+    pub fault_seed: Option<String>,
+    /// The requests faults may hit, comma-separated: create, update, delete, power, read, poll,
+    /// other; or all.
+    #[arg(long, env = "CS_EMULATOR_FAULT_OPERATIONS", default_value = "all")]
+    pub fault_operations: String,
+}
+
+impl EmulatorArgs {
+    /// The fault plan the flags ask for (`None` at rate 0), or every problem with them.
+    pub fn fault_plan(&self) -> Result<Option<crate::emulator::FaultPlan>, SettingsError> {
+        use crate::emulator::{FaultPlan, parse_classes, parse_kinds};
+        let mut problems = Vec::new();
+        let rate = match self.fault_rate.trim().parse::<f64>() {
+            Ok(rate) if (0.0..=1.0).contains(&rate) => rate,
+            _ => {
+                problems.push(format!(
+                    "--fault-rate (CS_EMULATOR_FAULT_RATE) must be a number from 0 to 1 (0.2 disturbs one request in five), not '{}'",
+                    self.fault_rate
+                ));
+                0.0
+            }
+        };
+        let kinds = parse_kinds(&self.fault_kinds).unwrap_or_else(|e| {
+            problems.push(format!("--fault-kinds (CS_EMULATOR_FAULT_KINDS): {e}"));
+            Vec::new()
+        });
+        let classes = parse_classes(&self.fault_operations).unwrap_or_else(|e| {
+            problems.push(format!(
+                "--fault-operations (CS_EMULATOR_FAULT_OPERATIONS): {e}"
+            ));
+            Vec::new()
+        });
+        let seed = match self.fault_seed.as_deref().map(|s| s.trim().parse::<u64>()) {
+            None => rand::random::<u64>(),
+            Some(Ok(seed)) => seed,
+            Some(Err(_)) => {
+                problems.push(format!(
+                    "--fault-seed (CS_EMULATOR_FAULT_SEED) must be a whole number from 0 to {}, not '{}'",
+                    u64::MAX,
+                    self.fault_seed.as_deref().unwrap_or_default()
+                ));
+                0
+            }
+        };
+        if !problems.is_empty() {
+            return Err(SettingsError(problems));
+        }
+        if rate == 0.0 {
+            return Ok(None);
+        }
+        Ok(Some(
+            FaultPlan::new(rate, seed)
+                .with_kinds(&kinds)
+                .with_classes(&classes),
+        ))
+    }
 }
 
 /// How the dashboard reaches Azure, decided from the settings.
@@ -650,6 +715,67 @@ pub fn is_api_version(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn emulator_args(args: &[&str]) -> EmulatorArgs {
+        let mut argv = vec!["compute-studio", "emulator"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).expect("flags parse").command {
+            Some(Command::Emulator(args)) => args,
+            other => panic!("not the emulator command: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_emulator_fault_flags_make_a_plan() {
+        use crate::emulator::{FaultKind, RequestClass};
+        assert_eq!(emulator_args(&[]).fault_plan().unwrap(), None);
+        let plan = emulator_args(&[
+            "--fault-rate",
+            "0.2",
+            "--fault-kinds",
+            "throttle, reset-after",
+            "--fault-seed",
+            "42",
+            "--fault-operations",
+            "power,create",
+        ])
+        .fault_plan()
+        .unwrap()
+        .expect("a plan");
+        assert_eq!(plan.rate, 0.2);
+        assert_eq!(plan.seed, 42);
+        assert_eq!(
+            plan.kinds,
+            [FaultKind::Throttle, FaultKind::ResetAfterExecuting]
+        );
+        assert_eq!(plan.classes, [RequestClass::Power, RequestClass::Create]);
+    }
+
+    #[test]
+    fn bad_emulator_fault_flags_are_each_named() {
+        let err = emulator_args(&[
+            "--fault-rate",
+            "1.5",
+            "--fault-kinds",
+            "throttle,gremlins",
+            "--fault-seed",
+            "seven",
+            "--fault-operations",
+            ",",
+        ])
+        .fault_plan()
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "--fault-rate (CS_EMULATOR_FAULT_RATE) must be a number from 0 to 1",
+            "not '1.5'",
+            "unknown fault kind 'gremlins': choose among latency, throttle",
+            "--fault-seed (CS_EMULATOR_FAULT_SEED) must be a whole number",
+            "--fault-operations (CS_EMULATOR_FAULT_OPERATIONS): name at least one class of request",
+        ] {
+            assert!(err.contains(expected), "{expected} missing from:\n{err}");
+        }
+    }
 
     fn parse(args: &[&str]) -> Result<Settings, SettingsError> {
         let mut argv = vec!["compute-studio"];

@@ -63,6 +63,7 @@ async fn healthcheck(listen: std::net::SocketAddr) -> anyhow::Result<()> {
 }
 
 async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
+    let plan = args.fault_plan()?;
     let mut config = EmulatorConfig::demo();
     if args.pace == EmulatorPace::Fast {
         config.timings = Timings::fast();
@@ -75,6 +76,18 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         compute_studio::emulator::bulk::generated_instances(&config, args.extra_instances)
     {
         emulator.insert_raw(compute);
+    }
+    if let Some(plan) = plan {
+        tracing::info!(
+            rate = plan.rate,
+            seed = plan.seed,
+            kinds = %plan.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(","),
+            operations = %plan.classes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
+            "injecting faults (the same --fault-seed gives the same faults)"
+        );
+        emulator
+            .set_fault_plan(Some(plan))
+            .map_err(anyhow::Error::msg)?;
     }
     let running = emulator.serve(args.listen).await?;
     tracing::info!("the Azure emulator is serving on {}", running.base_url);

@@ -119,6 +119,16 @@ impl ArmClient {
         &self.workspace
     }
 
+    /// The retry policy of every call (also used by callers that retry a whole operation).
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The ARM URL of one compute (how an operation followed by its resource is recorded).
+    pub fn compute_resource_url(&self, name: &str) -> String {
+        self.compute_url(name, "")
+    }
+
     /// Every compute of the workspace, following `nextLink` until Azure gives none.
     pub async fn list_computes(&self) -> Result<ComputeListing, ArmError> {
         let mut listing = ComputeListing::default();
@@ -154,7 +164,9 @@ impl ArmClient {
         }
     }
 
-    /// PUT: creates the compute (or overwrites it: Azure's semantics).
+    /// PUT: creates the compute (or overwrites it: Azure's semantics). A lost answer (broken
+    /// connection, unreadable body, 500/502/504) is not resent here: the request may have been
+    /// carried out, and only a look at the compute tells (`sync` does that).
     pub async fn create_or_update(
         &self,
         name: &str,
@@ -165,7 +177,7 @@ impl ArmClient {
             context: "the request".into(),
             detail: e.to_string(),
         })?;
-        let response = self.send(Method::PUT, &url, Some(&body), true).await?;
+        let response = self.send(Method::PUT, &url, Some(&body), false).await?;
         self.accepted_with_body(response, &url)
     }
 
@@ -413,6 +425,18 @@ impl ArmClient {
                         }
                         Err(e) => return Err(ArmError::Transport(e.to_string())),
                     };
+                    // An answer to a change that is not JSON (a proxy's page, a body cut off)
+                    // says nothing about whether the change was made.
+                    if status.is_success()
+                        && method != Method::GET
+                        && !body.is_empty()
+                        && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err()
+                    {
+                        return Err(ArmError::Decode {
+                            context: format!("the {method} request"),
+                            detail: "the answer is not JSON (cut off, or not from Azure)".into(),
+                        });
+                    }
                     if status.is_success() {
                         return Ok(RawResponse {
                             status,

@@ -31,7 +31,7 @@ mod state;
 mod util;
 mod validation;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,10 +41,11 @@ use tokio::task::JoinHandle;
 pub use auth::{SERVICE_PRINCIPAL_NAME, SERVICE_PRINCIPAL_OBJECT_ID};
 pub use catalogue::vm_size_catalogue;
 pub use config::{DEMO_SUBSCRIPTION_ID, EmulatorConfig, Seed, Timings, default_quotas};
-pub use faults::Fault;
+pub use faults::{Fault, FaultKind, FaultPlan, RequestClass, parse_classes, parse_kinds};
 pub use managed_clusters::{AgentPoolSeed, ManagedClusterSeed};
 pub use managed_identities::UserAssignedIdentitySeed;
 pub use network::{SPEC_EXAMPLE_SUBNET_IDS, SubnetSeed, VirtualNetworkSeed};
+pub use state::ExecutedOperation;
 
 use auth::Identity;
 use state::World;
@@ -59,6 +60,12 @@ struct Shared {
     config: EmulatorConfig,
     world: Mutex<World>,
     faults: Mutex<VecDeque<Fault>>,
+    /// The random share of faults, when one is set.
+    plan: Mutex<Option<FaultPlan>>,
+    /// How many requests each "METHOD path" received, for the plan's draws.
+    occurrences: Mutex<HashMap<String, u64>>,
+    /// Faults inflicted, by kind.
+    applied: Mutex<BTreeMap<FaultKind, usize>>,
     /// (method, path) of every request received, for `request_count`.
     requests: Mutex<Vec<(String, String)>>,
     /// Counts ARM requests, to make the remaining-budget headers go down like Azure's.
@@ -79,6 +86,9 @@ impl Emulator {
                 config,
                 world: Mutex::new(world),
                 faults: Mutex::new(VecDeque::new()),
+                plan: Mutex::new(None),
+                occurrences: Mutex::new(HashMap::new()),
+                applied: Mutex::new(BTreeMap::new()),
                 requests: Mutex::new(Vec::new()),
                 arm_requests: AtomicU64::new(0),
                 codes: Mutex::new(signin::CodeBook::new()),
@@ -138,6 +148,54 @@ impl Emulator {
         lock(&self.shared.faults).push_back(fault);
     }
 
+    /// Sets (or with `None` removes) the random share of faults applied to ARM requests once
+    /// the queued faults are spent. The plan is checked first (see `FaultPlan::validate`).
+    pub fn set_fault_plan(&self, plan: Option<FaultPlan>) -> Result<(), String> {
+        if let Some(plan) = &plan {
+            plan.validate()?;
+        }
+        *lock(&self.shared.plan) = plan;
+        Ok(())
+    }
+
+    /// How many faults of each kind were inflicted so far (a `ProvisioningFailure` counts when
+    /// it made an operation fail).
+    pub fn fault_counts(&self) -> BTreeMap<FaultKind, usize> {
+        let mut counts = lock(&self.shared.applied).clone();
+        let forced = self.world().forced_failures;
+        if forced > 0 {
+            counts.insert(FaultKind::ProvisioningFailure, forced);
+        }
+        counts
+    }
+
+    /// Every operation the emulator executed (create, update, delete, start, stop, restart),
+    /// in order, with how it stands now: the test hook to check nothing was done twice.
+    pub fn executed_operations(&self) -> Vec<ExecutedOperation> {
+        let mut world = self.world();
+        world.settle(std::time::Instant::now());
+        world.executed_operations(std::time::Instant::now())
+    }
+
+    /// A compute as a GET would show it now (no fault, no token needed), if it exists.
+    pub fn compute(&self, name: &str) -> Option<serde_json::Value> {
+        let mut world = self.world();
+        world.settle(std::time::Instant::now());
+        world.get_view(name)
+    }
+
+    /// The names of every compute now.
+    pub fn compute_names(&self) -> Vec<String> {
+        let mut world = self.world();
+        world.settle(std::time::Instant::now());
+        world.compute_names()
+    }
+
+    /// Changes how long operations begun from now on take.
+    pub fn set_timings(&self, timings: Timings) {
+        self.world().config.timings = timings;
+    }
+
     /// Stores a compute resource exactly as given (e.g. of a `computeType` the dashboard does not
     /// know); it is listed and returned as is and never changes by itself.
     pub fn insert_raw(&self, compute: serde_json::Value) {
@@ -185,8 +243,31 @@ impl Emulator {
         lock(&self.shared.world)
     }
 
-    fn take_fault(&self) -> Option<Fault> {
-        faults::take_one(&mut lock(&self.shared.faults))
+    /// The fault for one ARM request: a queued one first, else the plan's draw.
+    fn take_fault(&self, method: &str, path: &str) -> Option<Fault> {
+        if let Some(fault) = faults::take_one(&mut lock(&self.shared.faults)) {
+            return Some(fault);
+        }
+        let plan = lock(&self.shared.plan).clone()?;
+        let key = format!(
+            "{} {}",
+            method.to_ascii_uppercase(),
+            path.to_ascii_lowercase()
+        );
+        let occurrence = {
+            let mut seen = lock(&self.shared.occurrences);
+            let n = seen.entry(key).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        plan.draw(method, path, occurrence)
+    }
+
+    /// Counts a fault inflicted (provisioning failures are counted by the world).
+    fn count_fault(&self, kind: FaultKind) {
+        if kind != FaultKind::ProvisioningFailure {
+            *lock(&self.shared.applied).entry(kind).or_insert(0) += 1;
+        }
     }
 
     fn record_request(&self, method: &str, path: &str) {

@@ -73,6 +73,18 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action in lower case, as the dashboard records it.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Start => "start",
+            Action::Stop => "stop",
+            Action::Restart => "restart",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+
     /// `lastOperation.operationName` (instances).
     fn operation_name(self) -> &'static str {
         match self {
@@ -186,6 +198,28 @@ pub struct World {
     pub tokens: TokenStore,
     /// The subscription's AKS clusters: the configured ones, and those inference computes made.
     pub managed_clusters: Vec<ManagedClusterSeed>,
+    /// Set by a `ProvisioningFailure` fault for one request: the create, start, stop or restart
+    /// it begins will fail.
+    pub fail_next_operation: bool,
+    /// How many operations a `ProvisioningFailure` fault made fail.
+    pub forced_failures: usize,
+    /// Every operation begun, in order: (compute name, action, operation id, when).
+    executed: Vec<(String, Action, String, OffsetDateTime)>,
+}
+
+/// An operation the emulator carried out (a test hook: nothing may be executed twice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutedOperation {
+    pub compute: String,
+    /// `create`, `start`, `stop`, `restart`, `update` or `delete`.
+    pub action: &'static str,
+    pub operation_id: String,
+    /// When the emulator carried out the request.
+    pub executed_at: OffsetDateTime,
+    /// `InProgress`, `Succeeded` or `Failed`.
+    pub status: &'static str,
+    /// Azure's error code and message when it failed.
+    pub error: Option<(String, String)>,
 }
 
 impl World {
@@ -207,6 +241,9 @@ impl World {
             operations: HashMap::new(),
             next_ordinal: 0,
             tokens: TokenStore::default(),
+            fail_next_operation: false,
+            forced_failures: 0,
+            executed: Vec::new(),
         }
     }
 
@@ -330,6 +367,38 @@ impl World {
         self.computes
             .get(&op.compute_key)
             .map(|c| view(&c.resource))
+    }
+
+    /// Every operation begun so far, in order, with how it stands at `now`.
+    pub fn executed_operations(&self, now: Instant) -> Vec<ExecutedOperation> {
+        self.executed
+            .iter()
+            .map(|(compute, action, op_id, at)| {
+                let (status, error) = match self.operation_outcome(op_id, now) {
+                    Some((_, OperationOutcome::Succeeded)) => ("Succeeded", None),
+                    Some((_, OperationOutcome::Failed(e))) => {
+                        ("Failed", Some((e.code.clone(), e.message.clone())))
+                    }
+                    _ => ("InProgress", None),
+                };
+                ExecutedOperation {
+                    compute: compute.clone(),
+                    action: action.slug(),
+                    operation_id: op_id.clone(),
+                    executed_at: *at,
+                    status,
+                    error,
+                }
+            })
+            .collect()
+    }
+
+    /// The names of every compute, in a stable order.
+    pub fn compute_names(&self) -> Vec<String> {
+        self.computes
+            .values()
+            .map(|c| c.name().to_string())
+            .collect()
     }
 
     // ----- create and update ---------------------------------------------------------------
@@ -964,6 +1033,25 @@ impl World {
     ) -> String {
         let op_id = uuid::Uuid::new_v4().to_string();
         let started = Instant::now();
+        let failure = match failure {
+            None if self.fail_next_operation
+                && matches!(
+                    action,
+                    Action::Create | Action::Start | Action::Stop | Action::Restart
+                ) =>
+            {
+                self.fail_next_operation = false;
+                self.forced_failures += 1;
+                Some(self.injected_failure(key, action))
+            }
+            other => other,
+        };
+        let name = self
+            .computes
+            .get(key)
+            .map_or_else(|| key.to_string(), |c| c.name().to_string());
+        self.executed
+            .push((name, action, op_id.clone(), OffsetDateTime::now_utc()));
         self.operations.insert(
             op_id.clone(),
             Operation {
@@ -987,6 +1075,23 @@ impl World {
             });
         }
         op_id
+    }
+
+    /// The error of an operation a `ProvisioningFailure` fault makes fail, in Azure's words.
+    fn injected_failure(&self, key: &str, action: Action) -> ArmError {
+        let compute = self.computes.get(key);
+        let name = compute.map_or(key, |c| c.name());
+        let vm_size = compute.map_or("", |c| c.inner_str("vmSize"));
+        match action {
+            Action::Create | Action::Start => allocation_failure(vm_size, &self.config.location),
+            _ => ArmError::bad_request(
+                "ComputeInstanceOperationFailed",
+                format!(
+                    "{} of compute instance '{name}' failed: the VM agent did not respond in time. The instance was left as it was; retry the operation.",
+                    action.operation_name()
+                ),
+            ),
+        }
     }
 
     /// Applies the end of the transition in flight on a compute.
@@ -1023,6 +1128,26 @@ impl World {
         let is_cluster = compute.compute_type() == CLUSTER;
         let props = &mut compute.resource["properties"];
         props["modifiedOn"] = json!(rfc3339(now));
+        let power_action = matches!(
+            pending.action,
+            Action::Start | Action::Stop | Action::Restart
+        );
+        if let Some(error) = failure.as_ref().filter(|_| power_action && is_instance) {
+            // A failed power operation leaves the instance where it was, with Azure's error.
+            let trigger = trigger_of(trigger.as_deref());
+            let (back_to, status) = match pending.action {
+                Action::Start => ("Stopped", "StartFailed"),
+                Action::Stop => ("Running", "StopFailed"),
+                _ => ("Running", "RestartFailed"),
+            };
+            props["provisioningState"] = json!("Succeeded");
+            let inner = &mut props["properties"];
+            inner["state"] = json!(back_to);
+            inner["lastOperation"] = last_operation(pending.action, status, trigger, now);
+            inner["errors"] =
+                json!([{ "error": { "code": error.code, "message": error.message } }]);
+            return;
+        }
         if let Some(error) = failure {
             props["provisioningState"] = json!("Failed");
             props["provisioningErrors"] =
@@ -1042,11 +1167,10 @@ impl World {
         props["provisioningState"] = json!("Succeeded");
         let inner = &mut props["properties"];
         if is_instance {
-            let trigger = match trigger.as_deref() {
-                Some("Schedule") => Trigger::Schedule,
-                Some("IdleShutdown") => Trigger::IdleShutdown,
-                _ => Trigger::User,
-            };
+            let trigger = trigger_of(trigger.as_deref());
+            if power_action {
+                inner["errors"] = Value::Null;
+            }
             match pending.action {
                 Action::Create | Action::Start | Action::Restart => {
                     inner["state"] = json!("Running")
@@ -1316,6 +1440,14 @@ pub fn allocation_failure(vm_size: &str, location: &str) -> ArmError {
             "Allocation failed. We do not have sufficient capacity for the requested VM size '{vm_size}' in region '{location}'. Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance"
         ),
     )
+}
+
+fn trigger_of(name: Option<&str>) -> Trigger {
+    match name {
+        Some("Schedule") => Trigger::Schedule,
+        Some("IdleShutdown") => Trigger::IdleShutdown,
+        _ => Trigger::User,
+    }
 }
 
 fn last_operation(action: Action, status: &str, trigger: Trigger, at: OffsetDateTime) -> Value {

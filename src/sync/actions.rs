@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::lost::{self, Evidence, Verdict};
 use super::{Sync, clamp_poll};
 use crate::azure::models::ComputeResource;
 use crate::azure::{ArmError, LroHandle, PowerAction, UnderlyingResourceAction};
@@ -39,6 +40,14 @@ impl Action {
     }
 }
 
+/// What came of sending a request.
+enum Sent {
+    /// Azure's answer, or what a look at the compute showed: how to follow it, if it goes on.
+    Answered(Option<LroHandle>),
+    /// The answer was lost and the compute could not be read to tell whether it took effect.
+    Undecided,
+}
+
 /// An operation Azure accepted: its id in the operations table, and whether it goes on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartedOperation {
@@ -69,9 +78,28 @@ impl Sync {
         )
         .await
         .map_err(|e| ArmError::Transport(format!("the operation could not be recorded: {e}")))?;
-        let outcome = self.send_action(compute_name, &action).await;
+        let outcome = self
+            .send_resolving_lost_answers(compute_name, &action)
+            .await;
         let handle = match outcome {
-            Ok(handle) => handle,
+            Ok(Sent::Answered(handle)) => handle,
+            Ok(Sent::Undecided) => {
+                // The poller reads the compute again shortly and decides then.
+                let soon = super::poller::after_read_failure(&self.inner.config);
+                self.log_db_error(
+                    operations::reschedule(
+                        db,
+                        &id,
+                        &store::timestamp(time::OffsetDateTime::now_utc() + soon),
+                    )
+                    .await,
+                );
+                self.wake_poller();
+                return Ok(StartedOperation {
+                    id,
+                    finished: false,
+                });
+            }
             Err(e) => {
                 let message = e.user_message();
                 self.log_db_error(
@@ -116,6 +144,57 @@ impl Sync {
             tracing::warn!(compute = compute_name, error = %e, "could not re-read the compute after an action");
         }
         Ok(StartedOperation { id, finished })
+    }
+
+    /// Sends the request; when Azure's answer is lost, reads the compute to decide: follow what
+    /// Azure did, or (only if it did nothing) send again, within the retry policy.
+    async fn send_resolving_lost_answers(
+        &self,
+        name: &str,
+        action: &Action,
+    ) -> Result<Sent, ArmError> {
+        let arm = &self.inner.arm;
+        let policy = arm.retry_policy().clone();
+        let before = store::computes::resource(&self.inner.db, name)
+            .await
+            .ok()
+            .flatten();
+        let last_operation_before = before
+            .as_ref()
+            .map(|b| &b["properties"]["properties"]["lastOperation"]);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent_at = time::OffsetDateTime::now_utc();
+            let lost_answer = match self.send_action(name, action).await {
+                Ok(handle) => return Ok(Sent::Answered(handle)),
+                Err(e) if lost::is_lost_answer(&e) => e,
+                Err(e) => return Err(e),
+            };
+            tracing::info!(compute = name, action = action.name(), error = %lost_answer,
+                "Azure's answer was lost; reading the compute to see whether the request took effect");
+            let now_in_azure = match arm.get_compute(name).await {
+                Ok(compute) => compute,
+                Err(e) => {
+                    tracing::warn!(compute = name, error = %e, "could not read the compute after a lost answer; the poller will decide");
+                    return Ok(Sent::Undecided);
+                }
+            };
+            let evidence = Evidence {
+                last_operation_before,
+                sent_at,
+            };
+            match lost::took_effect(action.name(), now_in_azure.as_ref(), &evidence) {
+                Verdict::TookEffect => {
+                    let url = arm.compute_resource_url(name);
+                    return Ok(Sent::Answered(Some(LroHandle::resource(url, None))));
+                }
+                Verdict::NotTaken if attempt < policy.max_attempts => {
+                    tokio::time::sleep(policy.delay(attempt, None)).await;
+                }
+                Verdict::NotTaken => return Err(lost_answer),
+            }
+        }
     }
 
     async fn send_action(

@@ -3,6 +3,7 @@
 //! re-reads computes whose state is moving. Each change is published as an event.
 
 mod actions;
+pub mod lost;
 mod mapping;
 mod poller;
 mod resync;

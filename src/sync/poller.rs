@@ -6,6 +6,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
+use super::lost::{self, Evidence, Settled, Verdict};
 use super::{Sync, clamp_poll};
 use crate::azure::{LroHandle, LroStatus, PollKind};
 use crate::store::{self, operations, operations::OperationRecord};
@@ -57,9 +58,13 @@ impl Sync {
                 url,
                 retry_after: None,
             },
-            // A request whose answer was never recorded, past its deadline: lost in a crash.
+            // A request whose answer was never recorded (lost in a crash, or lost on the way and
+            // not yet decided): Azure's compute tells whether it took effect.
             _ => return self.settle_interrupted(&op).await,
         };
+        if handle.kind == PollKind::Resource {
+            return self.follow_resource(&op).await;
+        }
         match self.inner.arm.poll(&handle).await {
             Ok(LroStatus::InProgress { retry_after }) => {
                 self.poll_again_in(&op, clamp_poll(&self.inner.config, retry_after))
@@ -90,11 +95,41 @@ impl Sync {
         self.log_db_error(operations::reschedule(&self.inner.db, &op.id, &at).await);
     }
 
+    /// An operation without an operation URL (Azure gave none, or it was found carried out
+    /// after its answer was lost): its compute tells how it stands.
+    async fn follow_resource(&self, op: &OperationRecord) {
+        match self.inner.arm.get_compute(&op.compute_name).await {
+            Err(e) => {
+                self.log_once(format!("poll:{}:{e}", op.id), || {
+                    tracing::warn!(operation = %op.id, compute = %op.compute_name, error = %e,
+                        "could not read the compute of an operation; will try again")
+                });
+                self.poll_again_in(op, after_read_failure(&self.inner.config))
+                    .await
+            }
+            Ok(compute) => match lost::judge(&op.action, compute.as_ref()) {
+                Settled::InProgress => {
+                    let pace = clamp_poll(&self.inner.config, Some(Duration::from_secs(1)));
+                    self.poll_again_in(op, pace).await
+                }
+                Settled::Succeeded => self.conclude(op, operations::status::SUCCEEDED, None).await,
+                Settled::Failed { code, message } => {
+                    self.conclude(op, operations::status::FAILED, Some((&code, &message)))
+                        .await
+                }
+            },
+        }
+    }
+
     /// Re-read the compute, then record the outcome, so that the row shows the end state by the
-    /// time the operation reads as ended.
+    /// time the operation reads as ended. If the compute cannot be read, the operation stays
+    /// open and is looked at again shortly.
     async fn conclude(&self, op: &OperationRecord, status: &str, error: Option<(&str, &str)>) {
         if let Err(e) = self.refresh_compute(&op.compute_name).await {
-            tracing::warn!(compute = %op.compute_name, error = %e, "could not re-read a compute after its operation ended");
+            tracing::warn!(compute = %op.compute_name, error = %e, "could not re-read a compute after its operation ended; will try again");
+            self.poll_again_in(op, after_read_failure(&self.inner.config))
+                .await;
+            return;
         }
         match operations::finish(&self.inner.db, &op.id, status, &store::now(), error).await {
             Ok(true) => {
@@ -123,18 +158,62 @@ impl Sync {
         }
     }
 
-    /// The compute's state in Azure is the truth; the operation is closed as "unknown" with
-    /// that explanation.
+    /// A request whose answer was never recorded: the compute in Azure tells whether it took
+    /// effect. If it did, the operation is followed through its compute; if not, it is closed
+    /// as failed with that explanation (nothing was done; the person may ask again).
     async fn settle_interrupted(&self, op: &OperationRecord) {
-        self.conclude(
-            op,
-            operations::status::UNKNOWN,
-            Some((
-                "Interrupted",
-                "The server stopped before Azure answered this request; the compute's state shows whether it took effect.",
-            )),
-        )
-        .await
+        let arm = &self.inner.arm;
+        let now_in_azure = match arm.get_compute(&op.compute_name).await {
+            Ok(compute) => compute,
+            Err(e) => {
+                self.log_once(format!("settle:{}:{e}", op.id), || {
+                    tracing::warn!(operation = %op.id, compute = %op.compute_name, error = %e,
+                        "could not read the compute of an unanswered request; will try again")
+                });
+                return self
+                    .poll_again_in(op, after_read_failure(&self.inner.config))
+                    .await;
+            }
+        };
+        let evidence = Evidence {
+            last_operation_before: None,
+            sent_at: store::parse_timestamp(&op.started_at)
+                .unwrap_or_else(|| OffsetDateTime::now_utc() - Duration::from_secs(600)),
+        };
+        match lost::took_effect(&op.action, now_in_azure.as_ref(), &evidence) {
+            Verdict::TookEffect => {
+                tracing::info!(operation = %op.id, compute = %op.compute_name, action = %op.action,
+                    "an unanswered request took effect in Azure; following it");
+                let url = arm.compute_resource_url(&op.compute_name);
+                self.log_db_error(
+                    operations::mark_in_progress(
+                        &self.inner.db,
+                        &op.id,
+                        PollKind::Resource.as_str(),
+                        &url,
+                        &store::now(),
+                    )
+                    .await,
+                );
+                self.wake_poller();
+            }
+            Verdict::NotTaken => {
+                let crashed = op.started_at < self.inner.started_at;
+                let (code, message) = if crashed {
+                    (
+                        "Interrupted",
+                        "The server stopped before Azure answered this request, and Azure shows it did not take effect: nothing was done. Ask again if it is still wanted.",
+                    )
+                } else {
+                    (
+                        "AnswerLost",
+                        "Azure's answer to this request was lost, and Azure shows it did not take effect: nothing was done. Ask again if it is still wanted.",
+                    )
+                };
+                self.conclude(op, operations::status::FAILED, Some((code, message)))
+                    .await
+            }
+        }
     }
 
     async fn time_until_next_poll(&self) -> Duration {
@@ -151,6 +230,6 @@ impl Sync {
 }
 
 /// How long to wait before the next look at an operation that could not be read.
-fn after_read_failure(config: &super::SyncConfig) -> Duration {
+pub(super) fn after_read_failure(config: &super::SyncConfig) -> Duration {
     config.default_poll.max(config.min_poll)
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use compute_studio::azure::{ArmError, LroStatus, PowerAction};
-use compute_studio::emulator::{EmulatorConfig, Fault};
+use compute_studio::emulator::{EmulatorConfig, Fault, FaultKind};
 
 use crate::helpers::{arm_client, empty_config, instance_body, spawn_emulator};
 
@@ -367,4 +367,117 @@ async fn provider_lists_are_retried_after_throttling() {
         arm.user_assigned_identities().await,
         Err(ArmError::Decode { .. })
     ));
+}
+
+// ----- injected faults: resets and provisioning failures ----------------------------------------
+
+async fn running_instance(arm: &compute_studio::azure::ArmClient, name: &str, location: &str) {
+    let created = arm
+        .create_or_update(name, &instance_body(location, SIZE))
+        .await
+        .unwrap();
+    follow_to_end(arm, &created.operation.unwrap()).await;
+}
+
+#[tokio::test]
+async fn a_reset_connection_is_a_transport_error_whether_or_not_azure_acted() {
+    let emulator = spawn_emulator(empty_config()).await;
+    let arm = arm_client(&emulator);
+    let location = emulator.emulator.config().location.clone();
+    running_instance(&arm, "reset-box", &location).await;
+    let stops = |emulator: &compute_studio::emulator::Emulator| {
+        emulator
+            .executed_operations()
+            .iter()
+            .filter(|e| e.compute == "reset-box" && e.action == "stop")
+            .count()
+    };
+
+    emulator
+        .emulator
+        .inject(Fault::ResetBeforeExecuting { count: 1 });
+    let lost = arm.power("reset-box", PowerAction::Stop).await;
+    assert!(matches!(lost, Err(ArmError::Transport(_))), "{lost:?}");
+    assert_eq!(stops(&emulator.emulator), 0, "not carried out");
+
+    emulator
+        .emulator
+        .inject(Fault::ResetAfterExecuting { count: 1 });
+    let lost = arm.power("reset-box", PowerAction::Stop).await;
+    assert!(matches!(lost, Err(ArmError::Transport(_))), "{lost:?}");
+    assert_eq!(stops(&emulator.emulator), 1, "carried out, answer lost");
+
+    // A read is simply tried again.
+    emulator
+        .emulator
+        .inject(Fault::ResetAfterExecuting { count: 1 });
+    assert!(arm.get_compute("reset-box").await.unwrap().is_some());
+    let counts = emulator.emulator.fault_counts();
+    assert_eq!(counts[&FaultKind::ResetBeforeExecuting], 1);
+    assert_eq!(counts[&FaultKind::ResetAfterExecuting], 2);
+}
+
+#[tokio::test]
+async fn provisioning_failures_leave_the_compute_where_azure_does() {
+    let emulator = spawn_emulator(empty_config()).await;
+    let arm = arm_client(&emulator);
+    let location = emulator.emulator.config().location.clone();
+    running_instance(&arm, "fail-box", &location).await;
+
+    // restart fails: still running; stop fails: still running; then a failed start stays stopped.
+    for (action, stays, status) in [
+        (PowerAction::Restart, "Running", "RestartFailed"),
+        (PowerAction::Stop, "Running", "StopFailed"),
+    ] {
+        emulator
+            .emulator
+            .inject(Fault::ProvisioningFailure { count: 1 });
+        let handle = arm.power("fail-box", action).await.unwrap().unwrap();
+        match follow_to_end(&arm, &handle).await {
+            LroStatus::Failed(ArmError::OperationFailed { message, .. }) => {
+                assert!(message.contains("fail-box"), "{message}")
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        let compute = arm.get_compute("fail-box").await.unwrap().unwrap();
+        assert_eq!(compute.inner_str("state"), Some(stays));
+        assert_eq!(compute.provisioning_state(), Some("Succeeded"));
+        assert_eq!(
+            compute.inner("lastOperation").unwrap()["operationStatus"],
+            status
+        );
+    }
+    let stop = arm.power("fail-box", PowerAction::Stop).await.unwrap();
+    follow_to_end(&arm, &stop.unwrap()).await;
+    emulator
+        .emulator
+        .inject(Fault::ProvisioningFailure { count: 1 });
+    let start = arm.power("fail-box", PowerAction::Start).await.unwrap();
+    assert!(matches!(
+        follow_to_end(&arm, &start.unwrap()).await,
+        LroStatus::Failed(ArmError::OperationFailed { .. })
+    ));
+    let compute = arm.get_compute("fail-box").await.unwrap().unwrap();
+    assert_eq!(compute.inner_str("state"), Some("Stopped"));
+
+    // A create that fails ends Failed, with Azure's error on the compute.
+    emulator
+        .emulator
+        .inject(Fault::ProvisioningFailure { count: 1 });
+    let created = arm
+        .create_or_update("doomed-box", &instance_body(&location, SIZE))
+        .await
+        .expect("accepted");
+    assert!(matches!(
+        follow_to_end(&arm, &created.operation.unwrap()).await,
+        LroStatus::Failed(ArmError::OperationFailed { .. })
+    ));
+    let compute = arm.get_compute("doomed-box").await.unwrap().unwrap();
+    assert_eq!(compute.provisioning_state(), Some("Failed"));
+    assert_eq!(compute.inner_str("state"), Some("CreateFailed"));
+    assert!(compute.properties.unwrap().provisioning_errors.is_some());
+    assert_eq!(
+        emulator.emulator.fault_counts()[&FaultKind::ProvisioningFailure],
+        4
+    );
 }

@@ -175,49 +175,7 @@ impl TestApp {
 
     /// The same, for one person, returning where the dashboard sent the browser at the end.
     pub async fn sign_in_user(&self, user: &DemoUser, next: &str) -> String {
-        let login = self
-            .client
-            .get(format!(
-                "{}/auth/login?next={}",
-                self.base_url,
-                urlencode(next)
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            login.status(),
-            303,
-            "login redirects to the identity provider"
-        );
-        let authorize = location(&login);
-        let authorized = self
-            .client
-            .get(format!(
-                "{authorize}&prompt=none&login_hint={}",
-                urlencode(user.email)
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            authorized.status(),
-            302,
-            "the emulator signs the hinted user in"
-        );
-        let callback = location(&authorized);
-        assert!(
-            callback.starts_with(&self.base_url),
-            "back to the dashboard: {callback}"
-        );
-        let done = self.client.get(callback).send().await.unwrap();
-        assert_eq!(
-            done.status(),
-            303,
-            "{}",
-            done.text().await.unwrap_or_default()
-        );
-        location(&done)
+        sign_in(&self.client, &self.base_url, user, next).await
     }
 
     /// The CSRF token of the signed-in session, as its pages carry it.
@@ -276,6 +234,53 @@ impl TestApp {
             let _ = task.await;
         }
     }
+}
+
+/// Signs `user` in on the dashboard at `base_url` with this browser, through the real flow;
+/// returns where the dashboard sent the browser at the end.
+pub async fn sign_in(
+    client: &reqwest::Client,
+    base_url: &str,
+    user: &DemoUser,
+    next: &str,
+) -> String {
+    let login = client
+        .get(format!("{}/auth/login?next={}", base_url, urlencode(next)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        login.status(),
+        303,
+        "login redirects to the identity provider"
+    );
+    let authorize = location(&login);
+    let authorized = client
+        .get(format!(
+            "{authorize}&prompt=none&login_hint={}",
+            urlencode(user.email)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        authorized.status(),
+        302,
+        "the emulator signs the hinted user in"
+    );
+    let callback = location(&authorized);
+    assert!(
+        callback.starts_with(base_url),
+        "back to the dashboard: {callback}"
+    );
+    let done = client.get(callback).send().await.unwrap();
+    assert_eq!(
+        done.status(),
+        303,
+        "{}",
+        done.text().await.unwrap_or_default()
+    );
+    location(&done)
 }
 
 /// Waits until `check` holds, or fails the test after `limit`.

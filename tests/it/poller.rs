@@ -177,12 +177,148 @@ async fn a_request_lost_in_a_crash_is_closed_with_an_explanation() {
     )
     .await;
     let op = operations::get(&db, &lost).await.unwrap().unwrap();
-    assert_eq!(op.status, operations::status::UNKNOWN);
+    // Azure has no such compute, so the start never took effect: closed as failed, in words.
+    assert_eq!(op.status, operations::status::FAILED);
     assert_eq!(op.error_code.as_deref(), Some("Interrupted"));
     assert!(
         op.error_message
             .unwrap()
             .contains("stopped before Azure answered")
+    );
+    app.stop().await;
+}
+
+/// A running instance, and an app that knows it.
+async fn app_with_running_instance(
+    name: &str,
+) -> (
+    compute_studio::emulator::RunningEmulator,
+    TestApp,
+    tempfile::TempDir,
+) {
+    let emulator = spawn_emulator(empty_config()).await;
+    let arm = arm_client(&emulator);
+    let location = emulator.emulator.config().location.clone();
+    arm.create_or_update(name, &instance_body(&location, "Standard_DS11_v2"))
+        .await
+        .unwrap();
+    let emu = emulator.emulator.clone();
+    eventually(Duration::from_secs(5), "the instance to run", || async {
+        emu.compute(name)
+            .is_some_and(|c| c["properties"]["properties"]["state"] == "Running")
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(&emulator, &database_url(&dir)).await;
+    (emulator, app, dir)
+}
+
+async fn ended(db: &sqlx::SqlitePool, id: &str) -> operations::OperationRecord {
+    eventually(Duration::from_secs(5), "the operation to end", || async {
+        operations::get(db, id)
+            .await
+            .unwrap()
+            .is_some_and(|o| o.ended_at.is_some())
+    })
+    .await;
+    operations::get(db, id).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_a_request_azure_carried_out_is_followed_not_resent() {
+    let (emulator, app, _dir) = app_with_running_instance("lost-box").await;
+    emulator
+        .emulator
+        .inject(compute_studio::emulator::Fault::ResetAfterExecuting { count: 1 });
+
+    let started = app
+        .sync
+        .start_operation("lost-box", Action::Power(PowerAction::Restart), "tests")
+        .await
+        .expect("the restart took effect, though its answer was lost");
+
+    let op = ended(app.sync.db(), &started.id).await;
+    assert_eq!(op.status, operations::status::SUCCEEDED, "{op:?}");
+    assert_eq!(
+        emulator.emulator.request_count("POST", "/lost-box/restart"),
+        1,
+        "a restart Azure carried out is not sent again"
+    );
+    assert_eq!(
+        row_state(app.sync.db(), "lost-box").await.as_deref(),
+        Some("Running")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_a_request_azure_never_saw_is_sent_once_more() {
+    let (emulator, app, _dir) = app_with_running_instance("lost-box").await;
+    emulator
+        .emulator
+        .inject(compute_studio::emulator::Fault::ResetBeforeExecuting { count: 1 });
+
+    let started = app
+        .sync
+        .start_operation("lost-box", Action::Power(PowerAction::Stop), "tests")
+        .await
+        .expect("sent again, and accepted");
+
+    let op = ended(app.sync.db(), &started.id).await;
+    assert_eq!(op.status, operations::status::SUCCEEDED, "{op:?}");
+    assert_eq!(emulator.emulator.request_count("POST", "/lost-box/stop"), 2);
+    let stops = emulator
+        .emulator
+        .executed_operations()
+        .into_iter()
+        .filter(|e| e.action == "stop")
+        .count();
+    assert_eq!(stops, 1, "carried out once");
+    assert_eq!(
+        row_state(app.sync.db(), "lost-box").await.as_deref(),
+        Some("Stopped")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_provisioning_failure_reaches_the_history_and_the_person_in_azures_words() {
+    let (emulator, app, _dir) = app_with_running_instance("lost-box").await;
+    let mut events = app.sync.subscribe();
+    emulator
+        .emulator
+        .inject(compute_studio::emulator::Fault::ProvisioningFailure { count: 1 });
+
+    let started = app
+        .sync
+        .start_operation("lost-box", Action::Power(PowerAction::Stop), "tests")
+        .await
+        .expect("accepted");
+
+    let op = ended(app.sync.db(), &started.id).await;
+    let azure = emulator.emulator.executed_operations();
+    let (_, message) = azure
+        .last()
+        .unwrap()
+        .error
+        .clone()
+        .expect("failed in Azure");
+    assert_eq!(op.status, operations::status::FAILED);
+    assert_eq!(op.error_message.as_deref(), Some(message.as_str()));
+    let told = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(compute_studio::sync::SyncEvent::OperationEnded(e)) = events.recv().await {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("the person who started it is told");
+    assert_eq!(told.status, "failed");
+    assert_eq!(told.message.as_deref(), Some(message.as_str()));
+    assert_eq!(
+        row_state(app.sync.db(), "lost-box").await.as_deref(),
+        Some("Running")
     );
     app.stop().await;
 }

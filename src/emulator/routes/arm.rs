@@ -57,14 +57,30 @@ pub async fn arm_entry(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut response = match emulator.take_fault() {
-        None => handle(&emulator, &method, &uri, &headers, &body).into_response(),
+    let fault = emulator.take_fault(method.as_str(), uri.path());
+    if let Some(fault) = &fault {
+        emulator.count_fault(fault.kind());
+    }
+    let run = |fail: bool| handle(&emulator, &method, &uri, &headers, &body, fail);
+    let mut response = match fault {
+        None => run(false).into_response(),
         Some(Fault::Latency { delay, .. }) => {
             tokio::time::sleep(delay).await;
-            handle(&emulator, &method, &uri, &headers, &body).into_response()
+            run(false).into_response()
+        }
+        Some(Fault::SlowAnswer { delay, .. }) => {
+            let response = run(false).into_response();
+            tokio::time::sleep(delay).await;
+            response
+        }
+        Some(Fault::ProvisioningFailure { .. }) => run(true).into_response(),
+        Some(Fault::ResetBeforeExecuting { .. }) => connection_reset(),
+        Some(Fault::ResetAfterExecuting { .. }) => {
+            let _executed = run(false);
+            connection_reset()
         }
         Some(Fault::Truncated { .. }) => {
-            let mut reply = handle(&emulator, &method, &uri, &headers, &body);
+            let mut reply = run(false);
             let text = match reply.body_text() {
                 t if t.is_empty() => r#"{"value":[{"id":"/subscriptions/"}]}"#.to_string(),
                 t => t,
@@ -97,6 +113,24 @@ pub async fn arm_entry(
         &mut response,
         &request_id,
         &correlation_id,
+    );
+    response
+}
+
+/// A response that never arrives: its body fails at once, so the server drops the connection
+/// and the client sees a transport error (no status, or a body cut off), as when a connection
+/// is reset.
+fn connection_reset() -> Response {
+    let broken = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by the emulator (injected fault)",
+        ))
+    });
+    let mut response = Response::new(axum::body::Body::from_stream(broken));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(super::JSON_CONTENT_TYPE),
     );
     response
 }
@@ -144,6 +178,7 @@ fn handle(
     uri: &Uri,
     headers: &HeaderMap,
     body: &Bytes,
+    fail_operation: bool,
 ) -> Reply {
     let host = headers
         .get(header::HOST)
@@ -195,10 +230,14 @@ fn handle(
         caller,
         body,
     };
-    match route(&mut world, &request) {
+    // A `ProvisioningFailure` fault: the operation this request begins (if any) will fail.
+    world.fail_next_operation = fail_operation;
+    let reply = match route(&mut world, &request) {
         Ok(reply) => reply,
         Err(error) => Reply::error(&error),
-    }
+    };
+    world.fail_next_operation = false;
+    reply
 }
 
 fn route(world: &mut World, request: &Request) -> Result<Reply, ArmError> {
