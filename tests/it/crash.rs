@@ -365,16 +365,7 @@ impl Browser {
         let token = field_value(&self.get("/computes/new?kind=instance").await, "form_token");
         self.post(
             "/computes/new",
-            &[
-                ("kind", "instance"),
-                ("form_token", &token),
-                ("step", "create"),
-                ("name", name),
-                ("vm_type", "cpu"),
-                ("vm_size", "Standard_DS3_v2"),
-                ("public_ip", "on"),
-                ("idle_minutes", "60"),
-            ],
+            &crate::helpers::instance_form(&token, name),
         )
         .await
     }

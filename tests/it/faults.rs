@@ -93,16 +93,7 @@ impl Person {
         self.post(
             base_url,
             "/computes/new",
-            &[
-                ("kind", "instance"),
-                ("form_token", &token),
-                ("step", "create"),
-                ("name", name),
-                ("vm_type", "cpu"),
-                ("vm_size", "Standard_DS3_v2"),
-                ("public_ip", "on"),
-                ("idle_minutes", "60"),
-            ],
+            &crate::helpers::instance_form(&token, name),
         )
         .await
     }

@@ -472,3 +472,17 @@ pub async fn create_from_review(app: &TestApp, review: &str) -> (u16, String, St
         .collect();
     post(app, "/computes/new", &carried).await
 }
+
+/// The create form's fields for a small CPU instance, as a person fills them in.
+pub fn instance_form<'a>(form_token: &'a str, name: &'a str) -> [(&'static str, &'a str); 8] {
+    [
+        ("kind", "instance"),
+        ("form_token", form_token),
+        ("step", "create"),
+        ("name", name),
+        ("vm_type", "cpu"),
+        ("vm_size", "Standard_DS3_v2"),
+        ("public_ip", "on"),
+        ("idle_minutes", "60"),
+    ]
+}
