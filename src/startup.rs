@@ -224,15 +224,11 @@ impl Application {
             self.shutdown.clone(),
         ));
         let shutdown = self.shutdown.clone();
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(async move {
-                stop.await;
-                shutdown.cancel();
-            })
-            .await;
+        let served = web::server::serve(self.listener, self.router, async move {
+            stop.await;
+            shutdown.cancel();
+        })
+        .await;
         self.shutdown.cancel();
         for task in tasks {
             let _ = task.await;

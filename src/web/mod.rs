@@ -19,6 +19,7 @@ mod reassign;
 pub mod rendered_rows;
 pub mod sealed;
 mod security;
+pub mod server;
 mod sse;
 
 use std::sync::Arc;
