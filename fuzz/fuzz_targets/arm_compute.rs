@@ -19,7 +19,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     if let Ok(page) = parse::compute_page(data) {
         for compute in &page.computes {
-            assert!(compute.name.is_some(), "an unnamed compute is reported, not listed");
+            assert!(
+                compute.name.is_some(),
+                "an unnamed compute is reported, not listed"
+            );
             let _ = record_from_resource(compute);
         }
     }
