@@ -242,8 +242,11 @@ mod tests {
         assert!(files >= 10, "the corpus has {files} files");
     }
 
-    /// What the fuzz targets call, in-process (see fuzz/fuzz_targets/).
+    /// What the fuzz targets do, in-process (see fuzz/fuzz_targets/).
     pub fn every_parser(bytes: &[u8]) {
+        use crate::domain::inference::{ClusterPurpose, check_capacity};
+        use crate::domain::quota::{Headroom, UsageLine};
+
         if let Ok(page) = compute_page(bytes) {
             for compute in &page.computes {
                 let _ = crate::sync::record_from_resource(compute);
@@ -252,11 +255,30 @@ mod tests {
         if let Ok(compute) = compute(bytes) {
             let _ = crate::sync::record_from_resource(&compute);
         }
-        let _ = vm_sizes(bytes);
-        let _ = usages_page(bytes);
+        let sizes = vm_sizes(bytes).unwrap_or_default();
+        let headroom = Headroom::new(usages_page(bytes).into_iter().flat_map(|page| {
+            page.value.into_iter().map(|u| UsageLine {
+                name: u.name.value,
+                current: u.current_value,
+                limit: u.limit,
+            })
+        }));
+        for size in &sizes {
+            let _ = headroom
+                .check(&size.family, size.v_cpus)
+                .map_err(|s| s.message());
+            let _ = headroom.remaining(&size.family);
+        }
         let _ = virtual_networks_page(bytes);
         let _ = identities_page(bytes);
-        let _ = managed_clusters_page(bytes);
+        for cluster in managed_clusters_page(bytes)
+            .map(|p| p.value)
+            .unwrap_or_default()
+        {
+            for vcpus in sizes.iter().map(|s| s.v_cpus).chain([0, 4]) {
+                let _ = check_capacity(ClusterPurpose::Production, cluster.node_count, vcpus);
+            }
+        }
         let _ = operation_status(bytes, None);
         let status = bytes.first().map_or(400, |b| 400 + u16::from(*b));
         let _ = error_body(status, bytes);
