@@ -13,6 +13,12 @@ pub enum AppError {
     NotFound(String),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The request, or one of its fields, is larger than any form of the dashboard sends.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// The body is not a form (a script posting JSON, a multipart upload).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
     #[error(transparent)]
     Azure(#[from] ArmError),
     #[error("database: {0}")]
@@ -60,6 +66,8 @@ impl AppError {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Azure(e) => match e.status() {
                 Some(status @ 400..=499) if status != 401 && status != 403 && status != 429 => {
                     StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY)
@@ -82,6 +90,8 @@ impl AppError {
         let (title, message) = match self {
             AppError::NotFound(what) => ("Not found".to_string(), format!("There is no {what} here.")),
             AppError::BadRequest(why) => ("That request could not be understood".into(), why.clone()),
+            AppError::TooLarge(why) => ("That form is too large".into(), why.clone()),
+            AppError::UnsupportedMediaType(why) => ("That is not a form".into(), why.clone()),
             AppError::Azure(e) => ("Azure said no".into(), describe_azure_error(e)),
             AppError::Forbidden(why) => ("Not allowed".into(), why.clone()),
             AppError::Conflict(why) => ("Not now".into(), why.clone()),

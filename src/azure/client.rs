@@ -6,16 +6,15 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
 use super::error::ArmError;
 use super::lro::{LroHandle, LroStatus, PollKind};
 use super::models::{
-    ComputeResource, ErrorResponse, ManagedCluster, OperationStatus, Page, Usage,
-    UserAssignedIdentity, VirtualNetwork, VmSize, VmSizeList,
+    ComputeResource, ManagedCluster, Page, Usage, UserAssignedIdentity, VirtualNetwork, VmSize,
 };
+use super::parse;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::token::CachedTokenSource;
 
@@ -137,16 +136,9 @@ impl ArmClient {
         while let Some(url) = next.take() {
             pages += 1;
             check_page_count(pages, "the compute list")?;
-            let page: Page<Value> = self.get_json(&url, "the compute list").await?;
-            for item in page.value {
-                match serde_json::from_value::<ComputeResource>(item.clone()) {
-                    Ok(compute) if compute.name.is_some() => listing.computes.push(compute),
-                    Ok(_) => listing.unreadable.push("a compute without a name".into()),
-                    Err(e) => listing
-                        .unreadable
-                        .push(format!("{}: {e}", describe_item(&item))),
-                }
-            }
+            let page = parse::compute_page(&self.get_body(&url).await?)?;
+            listing.computes.extend(page.computes);
+            listing.unreadable.extend(page.unreadable);
             next = self.next_page(page.next_link)?;
         }
         Ok(listing)
@@ -154,11 +146,8 @@ impl ArmClient {
 
     /// One compute, or `None` if it does not exist.
     pub async fn get_compute(&self, name: &str) -> Result<Option<ComputeResource>, ArmError> {
-        match self
-            .get_json(&self.compute_url(name, ""), "the compute")
-            .await
-        {
-            Ok(compute) => Ok(Some(compute)),
+        match self.get_body(&self.compute_url(name, "")).await {
+            Ok(body) => parse::compute(&body).map(Some),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
@@ -231,14 +220,17 @@ impl ArmClient {
     /// The VM sizes offered in the workspace's region.
     pub async fn vm_sizes(&self) -> Result<Vec<VmSize>, ArmError> {
         let url = self.location_url("vmSizes");
-        let list: VmSizeList = self.get_json(&url, "the VM sizes").await?;
-        Ok(list.value)
+        parse::vm_sizes(&self.get_body(&url).await?)
     }
 
     /// Core usages and limits in the workspace's region.
     pub async fn usages(&self) -> Result<Vec<Usage>, ArmError> {
-        self.list_all(self.location_url("usages"), "the usages")
-            .await
+        self.list_all(
+            self.location_url("usages"),
+            "the usages",
+            parse::usages_page,
+        )
+        .await
     }
 
     /// Every virtual network of the subscription, with its subnets, in every region (the
@@ -246,7 +238,8 @@ impl ArmClient {
     pub async fn virtual_networks(&self) -> Result<Vec<VirtualNetwork>, ArmError> {
         let url =
             self.subscription_list_url("Microsoft.Network/virtualNetworks", NETWORK_API_VERSION);
-        self.list_all(url, "the virtual networks").await
+        self.list_all(url, "the virtual networks", parse::virtual_networks_page)
+            .await
     }
 
     /// Every user-assigned managed identity of the subscription.
@@ -255,7 +248,8 @@ impl ArmClient {
             "Microsoft.ManagedIdentity/userAssignedIdentities",
             MANAGED_IDENTITY_API_VERSION,
         );
-        self.list_all(url, "the user-assigned identities").await
+        self.list_all(url, "the user-assigned identities", parse::identities_page)
+            .await
     }
 
     /// Every AKS cluster of the subscription, in every region.
@@ -264,15 +258,17 @@ impl ArmClient {
             "Microsoft.ContainerService/managedClusters",
             CONTAINER_SERVICE_API_VERSION,
         );
-        self.list_all(url, "the AKS clusters").await
+        self.list_all(url, "the AKS clusters", parse::managed_clusters_page)
+            .await
     }
 
     /// Every item of a paged list, following `nextLink` (to our own endpoint only) until Azure
     /// gives none.
-    async fn list_all<T: DeserializeOwned>(
+    async fn list_all<T>(
         &self,
         first_page: String,
         context: &str,
+        parse_page: fn(&[u8]) -> Result<Page<T>, ArmError>,
     ) -> Result<Vec<T>, ArmError> {
         let mut items = Vec::new();
         let mut next = Some(first_page);
@@ -280,7 +276,7 @@ impl ArmClient {
         while let Some(url) = next.take() {
             pages += 1;
             check_page_count(pages, context)?;
-            let page: Page<T> = self.get_json(&url, context).await?;
+            let page = parse_page(&self.get_body(&url).await?)?;
             items.extend(page.value);
             next = self.next_page(page.next_link)?;
         }
@@ -312,22 +308,7 @@ impl ArmClient {
     async fn poll_async_operation(&self, url: &str) -> Result<LroStatus, ArmError> {
         let response = self.send(Method::GET, url, None, true).await?;
         let retry_after = parse_retry_after(response.headers.get("retry-after"));
-        let status: OperationStatus = decode(&response.body, "the operation status")?;
-        Ok(match status.status.as_str() {
-            "Succeeded" => LroStatus::Succeeded,
-            "Failed" | "Canceled" => {
-                let error = status.error.unwrap_or_default();
-                LroStatus::Failed(ArmError::OperationFailed {
-                    code: if error.code.is_empty() {
-                        status.status.clone()
-                    } else {
-                        error.code
-                    },
-                    message: error.message,
-                })
-            }
-            _ => LroStatus::InProgress { retry_after },
-        })
+        parse::operation_status(&response.body, retry_after)
     }
 
     async fn poll_location(&self, url: &str) -> Result<LroStatus, ArmError> {
@@ -347,8 +328,8 @@ impl ArmClient {
     }
 
     async fn poll_resource(&self, url: &str) -> Result<LroStatus, ArmError> {
-        let compute: ComputeResource = match self.get_json(url, "the compute").await {
-            Ok(compute) => compute,
+        let compute = match self.get_body(url).await {
+            Ok(body) => parse::compute(&body)?,
             // A resource that is gone has finished being deleted.
             Err(e) if e.is_not_found() => return Ok(LroStatus::Succeeded),
             Err(e) => return Err(e),
@@ -368,7 +349,7 @@ impl ArmClient {
         let body: Option<ComputeResource> = if response.body.is_empty() {
             None
         } else {
-            Some(decode(&response.body, "the compute")?)
+            Some(parse::compute(&response.body)?)
         };
         let still_running = body
             .as_ref()
@@ -379,9 +360,8 @@ impl ArmClient {
         Ok(Accepted { body, operation })
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, url: &str, context: &str) -> Result<T, ArmError> {
-        let response = self.send(Method::GET, url, None, true).await?;
-        decode(&response.body, context)
+    async fn get_body(&self, url: &str) -> Result<bytes::Bytes, ArmError> {
+        Ok(self.send(Method::GET, url, None, true).await?.body)
     }
 
     /// One logical request: token, retries with backoff on throttling and server errors, and
@@ -553,32 +533,8 @@ fn check_page_count(pages: usize, context: &str) -> Result<(), ArmError> {
     })
 }
 
-fn decode<T: DeserializeOwned>(body: &[u8], context: &str) -> Result<T, ArmError> {
-    serde_json::from_slice(body).map_err(|e| ArmError::Decode {
-        context: context.to_string(),
-        detail: if body.is_empty() {
-            "the body is empty".to_string()
-        } else {
-            e.to_string()
-        },
-    })
-}
-
 fn error_from_body(status: StatusCode, body: &[u8]) -> ArmError {
-    match serde_json::from_slice::<ErrorResponse>(body) {
-        Ok(envelope) if !envelope.error.code.is_empty() || !envelope.error.message.is_empty() => {
-            ArmError::from_detail(status.as_u16(), envelope.error)
-        }
-        _ => ArmError::Api {
-            status: status.as_u16(),
-            code: status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .replace(' ', ""),
-            message: format!("Azure answered HTTP {status} without an error description."),
-            target: None,
-        },
-    }
+    parse::error_body(status.as_u16(), body)
 }
 
 fn provisioning_failure(compute: &ComputeResource) -> ArmError {
@@ -601,13 +557,6 @@ fn provisioning_failure(compute: &ComputeResource) -> ArmError {
             first.message
         },
     }
-}
-
-fn describe_item(item: &Value) -> String {
-    item.get("name")
-        .and_then(Value::as_str)
-        .map(|n| format!("compute '{n}'"))
-        .unwrap_or_else(|| "an unnamed item".into())
 }
 
 /// Polling and paging URLs may carry signatures in their query: log only the path.

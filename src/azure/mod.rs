@@ -7,6 +7,7 @@ pub mod client;
 pub mod error;
 pub mod lro;
 pub mod models;
+pub mod parse;
 pub mod retry;
 pub mod token;
 

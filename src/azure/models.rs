@@ -467,7 +467,11 @@ mod wire {
             cluster.power_state = p.power_state.and_then(|s| s.code);
             cluster.kubernetes_version = p.kubernetes_version.or(p.current_kubernetes_version);
             cluster.fqdn = p.fqdn.or(p.private_fqdn);
-            cluster.node_count = pools.iter().filter_map(|pool| pool.count).sum();
+            // Azure's numbers, added without overflow whatever they are.
+            cluster.node_count = pools
+                .iter()
+                .filter_map(|pool| pool.count)
+                .fold(0i64, i64::saturating_add);
             cluster.vm_size = pools.into_iter().next().and_then(|pool| pool.vm_size);
             cluster
         }

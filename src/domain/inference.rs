@@ -105,7 +105,8 @@ pub fn check_capacity(
         return Ok(());
     }
     let per_node = vcpus_per_node.max(1);
-    let enough = (MIN_PRODUCTION_VCPUS + per_node - 1) / per_node;
+    // Rounded up; written so that no size (Azure's number) overflows it.
+    let enough = (MIN_PRODUCTION_VCPUS - 1) / per_node + 1;
     Err(format!(
         "A production cluster needs at least {MIN_PRODUCTION_VCPUS} vCPUs in all; {} is {total}. Choose {enough} nodes or more of this size, a larger size, or Dev-test.",
         describe_capacity(nodes, vcpus_per_node)

@@ -24,3 +24,6 @@ pub mod setup_scripts;
 pub mod ssh;
 pub mod ssh_private_key;
 pub mod transitions;
+
+#[cfg(test)]
+mod proptests;

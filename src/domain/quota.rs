@@ -36,7 +36,7 @@ impl Shortfall {
             "Needs {} vCPUs but {} has {} of {} left (quota {}, in use {}).",
             self.needed,
             self.scope,
-            (self.limit - self.used).max(0),
+            self.limit.saturating_sub(self.used).max(0),
             self.limit,
             self.limit,
             self.used
@@ -63,8 +63,9 @@ impl Headroom {
 
     /// Whether `cores` more dedicated vCPUs of `family` fit.
     pub fn check(&self, family: &str, cores: i64) -> Result<(), Shortfall> {
+        // The numbers are Azure's: added without overflow, whatever they are.
         if let Some((used, limit)) = self.families.get(&family.to_ascii_lowercase())
-            && used + cores > *limit
+            && used.saturating_add(cores) > *limit
         {
             return Err(Shortfall {
                 scope: family.to_string(),
@@ -74,7 +75,7 @@ impl Headroom {
             });
         }
         if let Some((used, limit)) = self.regional
-            && used + cores > limit
+            && used.saturating_add(cores) > limit
         {
             return Err(Shortfall {
                 scope: "the region".into(),
@@ -91,8 +92,8 @@ impl Headroom {
         let family_left = self
             .families
             .get(&family.to_ascii_lowercase())
-            .map(|(u, l)| l - u);
-        let regional_left = self.regional.map(|(u, l)| l - u);
+            .map(|(u, l)| l.saturating_sub(*u));
+        let regional_left = self.regional.map(|(u, l)| l.saturating_sub(u));
         match (family_left, regional_left) {
             (Some(f), Some(r)) => Some(f.min(r).max(0)),
             (Some(x), None) | (None, Some(x)) => Some(x.max(0)),

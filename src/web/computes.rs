@@ -16,6 +16,7 @@ use std::sync::Arc;
 use axum::extract::ConnectInfo;
 
 use super::auth::{CurrentUser, People, audit};
+use super::forms::FormFields;
 use super::htmx::is_htmx;
 use super::rendered_rows::Viewer;
 use super::sse;
@@ -680,20 +681,17 @@ async fn row(
     Ok(Html(html.to_string()).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-pub struct RefreshForm {
-    tab: Option<String>,
-}
-
 /// Resync with Azure now, then show the list again (the fresh table for htmx).
 async fn refresh(
     State(state): State<AppState>,
     current: CurrentUser,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<RefreshForm>,
+    fields: FormFields,
 ) -> Result<Response, AppError> {
     current.require(Permission::RefreshCompute, Ownership::NoCompute)?;
+    fields.only_known(&["tab"], &[])?;
+    let tab = fields.one("tab")?;
     let outcome = state.sync.resync_now().await;
     let (result, detail) = match &outcome {
         Ok(report) => (
@@ -716,11 +714,7 @@ async fn refresh(
     )
     .await;
     outcome?;
-    let tab = form
-        .tab
-        .as_deref()
-        .and_then(Tab::from_slug)
-        .unwrap_or(Tab::Instances);
+    let tab = Tab::from_slug(&tab).unwrap_or(Tab::Instances);
     if is_htmx(&headers) {
         let params = ListParams {
             tab: Some(tab.slug().into()),

@@ -14,6 +14,10 @@ use crate::error::AppError;
 /// The largest form the dashboard takes (the CSRF check reads at most 2 MB before this).
 const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 
+/// The longest value of one field: room for the largest text a form takes (a 64 KiB PEM chain
+/// or certificate key, sealed and carried by the review step), and nothing near a megabyte.
+pub const MAX_FIELD_BYTES: usize = 256 * 1024;
+
 #[derive(Debug, Clone, Default)]
 pub struct FormFields {
     pairs: Vec<(String, String)>,
@@ -30,10 +34,15 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+            .map_err(|e| match e.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    AppError::TooLarge("The form is too large (at most 2 MB).".into())
+                }
+                _ => AppError::BadRequest("The form could not be read.".into()),
+            })?;
         // An empty body is an empty form, whatever it claims to be (`curl -X POST`).
         if !is_form && !bytes.is_empty() {
-            return Err(AppError::BadRequest(
+            return Err(AppError::UnsupportedMediaType(
                 "This address takes an HTML form (application/x-www-form-urlencoded).".into(),
             ));
         }
@@ -44,7 +53,7 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
 impl FormFields {
     pub fn parse(body: &[u8]) -> Result<FormFields, AppError> {
         if body.len() > MAX_FORM_BYTES {
-            return Err(AppError::BadRequest(
+            return Err(AppError::TooLarge(
                 "The form is too large (at most 2 MB).".into(),
             ));
         }
@@ -54,20 +63,32 @@ impl FormFields {
                 Some(i) => (&piece[..i], &piece[i + 1..]),
                 None => (piece, &[][..]),
             };
-            let key = decode_component(key)?;
+            let key = decode_component(key).map_err(|_| {
+                AppError::BadRequest("A field name in the form is not valid UTF-8 text.".into())
+            })?;
             let value = decode_component(value).map_err(|_| {
                 AppError::BadRequest(format!(
                     "The form field '{}' is not valid UTF-8 text.",
                     printable(&key)
                 ))
             })?;
+            if value.len() > MAX_FIELD_BYTES {
+                return Err(AppError::TooLarge(format!(
+                    "The form field '{}' is too long ({} KiB; at most {} KiB).",
+                    printable(&key),
+                    value.len() / 1024,
+                    MAX_FIELD_BYTES / 1024
+                )));
+            }
             pairs.push((key, value));
         }
         Ok(FormFields { pairs })
     }
 
-    /// Refuses any field not in `known` (exact names) and not starting with one of `prefixes`.
+    /// Refuses any field not in `known` (exact names) and not starting with one of `prefixes`,
+    /// and a CSRF token sent twice.
     pub fn only_known(&self, known: &[&str], prefixes: &[&str]) -> Result<(), AppError> {
+        self.one("_csrf")?;
         match self.pairs.iter().find(|(k, _)| {
             k != "_csrf"
                 && !known.contains(&k.as_str())

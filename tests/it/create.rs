@@ -556,7 +556,14 @@ async fn forms_a_browser_never_sends_get_a_clear_400() {
         &instance_fields(&token, &huge, "review"),
     )
     .await;
-    assert_eq!(status, 422, "a 1 MB name is a field error, not a crash");
+    assert_eq!(
+        status, 413,
+        "a 1 MB name is longer than any field of any form: refused by name, not a crash"
+    );
+    assert!(
+        page.contains("The form field &#39;name&#39; is too long"),
+        "{page}"
+    );
     assert!(
         !page.contains(&huge[..1000]),
         "and is not echoed whole… or at all"

@@ -6,6 +6,7 @@ mod activity;
 mod applications;
 mod arm_client;
 mod attach;
+mod bad_forms;
 mod bulk;
 mod compute_page;
 mod crash;

@@ -4,16 +4,16 @@
 use std::net::SocketAddr;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
-use serde::Deserialize;
 
 use crate::domain::roles::{Ownership, Permission, Role};
 use crate::error::AppError;
 use crate::store;
 use crate::web::auth::{CurrentUser, audit};
+use crate::web::forms::FormFields;
 use crate::web::{AppState, Chrome};
 
 pub fn router() -> Router<AppState> {
@@ -79,30 +79,33 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> Result<Res
     Ok(Html(page.render()?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-struct RoleForm {
-    tenant_id: String,
-    /// Empty: no override (the token's role applies).
-    role: String,
-}
-
 async fn set_role(
     State(state): State<AppState>,
     current: CurrentUser,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(object_id): Path<String>,
-    Form(form): Form<RoleForm>,
+    fields: FormFields,
 ) -> Result<Response, AppError> {
     current.require(Permission::ManageRoles, Ownership::NoCompute)?;
-    let role = match form.role.trim() {
+    fields.only_known(&["tenant_id", "role"], &[])?;
+    let tenant_id = fields.one("tenant_id")?;
+    if tenant_id.is_empty() {
+        return Err(AppError::BadRequest(
+            "'tenant_id' is required: the tenant of the person whose role changes.".into(),
+        ));
+    }
+    // Empty: no override (the token's role applies).
+    let role = fields.one("role")?;
+    let role = match role.trim() {
         "" => None,
         text => Some(Role::parse(text).ok_or_else(|| {
             AppError::BadRequest(format!(
-                "'role' must be empty, reader, member, contributor or admin, not '{text}'."
+                "'role' must be empty, reader, member, contributor or admin, not '{}'.",
+                crate::domain::scale::shorten(text)
             ))
         })?),
     };
-    let Some(person) = store::users::find(&state.db, &object_id, &form.tenant_id).await? else {
+    let Some(person) = store::users::find(&state.db, &object_id, &tenant_id).await? else {
         return Err(AppError::NotFound(
             "person with that object id and tenant".into(),
         ));

@@ -20,6 +20,7 @@ pub use session::{CurrentUser, RoleDirectory, SessionUser};
 use self::oidc::PendingSignIn;
 use self::session::{CSRF_KEY, PENDING_KEY, USER_KEY, new_csrf_token, safe_next};
 use super::AppState;
+use super::forms::FormFields;
 use crate::error::AppError;
 use crate::store::{self, audit::NewAuditEntry};
 
@@ -197,7 +198,9 @@ async fn logout(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     session: Session,
     current: CurrentUser,
+    fields: FormFields,
 ) -> Result<Response, AppError> {
+    fields.only_known(&[], &[])?;
     session.flush().await.map_err(session_error)?;
     audit(
         &state,

@@ -237,7 +237,7 @@ pub async fn verify_csrf(session: Session, request: Request, next: Next) -> Resp
     let bytes = match axum::body::to_bytes(body, 2 * 1024 * 1024).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return AppError::BadRequest("The request body is too large (at most 2 MB).".into())
+            return AppError::TooLarge("The request body is too large (at most 2 MB).".into())
                 .into_response();
         }
     };

@@ -153,7 +153,7 @@ impl ClusterForm {
             && !low_priority
             && errors.for_field("vm_size").is_none()
         {
-            let at_least = size.v_cpus * i64::from(scale.min_nodes);
+            let at_least = size.v_cpus.saturating_mul(i64::from(scale.min_nodes));
             if let Err(short) = offer.headroom.check(&size.family, at_least) {
                 errors.add(
                     "min_nodes",

@@ -34,8 +34,19 @@ pub const FIELDS: &[&str] = &[
     "assign_object_id",
     "assign_tenant_id",
     "replaces",
+    "creation_script_source",
+    "creation_script_inline",
+    "creation_script_path",
+    "creation_script_arguments",
+    "creation_script_timeout",
+    "startup_script_source",
+    "startup_script_inline",
+    "startup_script_path",
+    "startup_script_arguments",
+    "startup_script_timeout",
 ];
-pub const FIELD_PREFIXES: &[&str] = &["schedule-", "creation_script_", "startup_script_"];
+/// Schedule rows (`schedule-{i}-{field}`), each field checked by `read_schedules`.
+pub const FIELD_PREFIXES: &[&str] = &["schedule-"];
 
 /// The form as the person filled it in; re-shown as typed when something is wrong.
 #[derive(Debug, Clone, Default)]

@@ -14,6 +14,9 @@ mod instance;
 mod options;
 mod views;
 
+#[cfg(test)]
+mod proptests;
+
 use std::net::SocketAddr;
 
 use askama::Template;
