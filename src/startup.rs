@@ -178,6 +178,7 @@ impl Application {
                 )),
                 sealer: Arc::new(web::sealed::Sealer::new()),
                 rendered_rows: Default::default(),
+                bursts: web::bursts::Bursts::start(sync.subscribe(), shutdown.clone()),
             },
             SessionStore::new(
                 tower_sessions_moka_store::MokaStore::new(Some(10_000)),

@@ -7,6 +7,7 @@
 //! it saw; a reconnecting page is told to re-read its list, so it catches up on what it missed.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
@@ -20,10 +21,11 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::auth::CurrentUser;
+use super::bursts::Burst;
 use super::sse;
 use crate::domain::roles::{Ownership, Permission};
 use crate::error::{AppError, Flash};
-use crate::sync::{EndedOperation, SyncEvent};
+use crate::sync::EndedOperation;
 
 /// Event names the pages listen for.
 pub const LIST_CHANGED: &str = "list-changed";
@@ -67,7 +69,7 @@ async fn stream(
         pending.push_back(sse::encode(LIST_CHANGED, ""));
     }
     let watcher = Watcher {
-        events: state.sync.subscribe(),
+        bursts: state.bursts.subscribe(),
         known_total: state.computes.len(),
         pending,
         state,
@@ -80,19 +82,14 @@ async fn stream(
     Ok(sse::response(chunks))
 }
 
-/// Changes that arrive together are sent together, each row once in its latest state: a burst
-/// (a bulk action, a resync that found many changes) costs a page one update per row, not one
-/// per intermediate state. Short enough that a change still shows within a second.
-const COALESCE: Duration = Duration::from_millis(250);
-
 /// How long a stream may stay silent before it sends a keep-alive comment.
 const KEEP_ALIVE_AFTER: Duration = Duration::from_secs(15);
 
-/// One open page's view of the sync events.
+/// One open page's view of the bursts of changes.
 struct Watcher {
     state: AppState,
     current: CurrentUser,
-    events: tokio::sync::broadcast::Receiver<SyncEvent>,
+    bursts: tokio::sync::broadcast::Receiver<Arc<Burst>>,
     /// How many computes the page's list was drawn from, to notice creations and deletions.
     known_total: usize,
     /// Encoded events not yet sent. A row's event is shared with every other page of the same
@@ -100,18 +97,11 @@ struct Watcher {
     pending: VecDeque<Bytes>,
 }
 
-/// What a burst of sync events means for one page.
-#[derive(Default)]
-struct Burst {
-    /// Rows to re-send, in the order they first changed.
-    rows: Vec<String>,
-    list_changed: bool,
-    notifications: Vec<EndedOperation>,
-}
-
-/// What waiting for the first event of a burst brought.
+/// What waiting for the next burst brought.
 enum Waited {
-    Event(Result<SyncEvent, RecvError>),
+    Burst(Arc<Burst>),
+    /// This page fell behind and missed bursts: re-reading its list covers them.
+    Missed,
     /// Nothing for [`KEEP_ALIVE_AFTER`].
     Quiet,
     /// The server is stopping: end the stream so the connection can close.
@@ -125,63 +115,32 @@ impl Watcher {
             if let Some(chunk) = self.pending.pop_front() {
                 return Some(chunk);
             }
-            let first = match self.wait().await {
-                Waited::Event(received) => received,
+            match self.wait().await {
+                Waited::Burst(burst) => self.queue(&burst, false),
+                Waited::Missed => self.queue(&Burst::default(), true),
                 Waited::Quiet => return Some(Bytes::from_static(sse::KEEP_ALIVE)),
                 Waited::ShuttingDown => return None,
-            };
-            let burst = self.gather_burst(first).await?;
-            self.queue(burst);
+            }
         }
     }
 
     async fn wait(&mut self) -> Waited {
         tokio::select! {
-            received = self.events.recv() => Waited::Event(received),
+            received = self.bursts.recv() => match received {
+                Ok(burst) => Waited::Burst(burst),
+                Err(RecvError::Lagged(_)) => Waited::Missed,
+                Err(RecvError::Closed) => Waited::ShuttingDown,
+            },
             () = tokio::time::sleep(KEEP_ALIVE_AFTER) => Waited::Quiet,
             () = self.state.shutdown.cancelled() => Waited::ShuttingDown,
         }
     }
 
-    /// Gathers what else arrives within [`COALESCE`] of the burst's first event.
-    async fn gather_burst(&mut self, first: Result<SyncEvent, RecvError>) -> Option<Burst> {
-        let mut burst = Burst::default();
-        self.add(&mut burst, first);
-        let deadline = tokio::time::Instant::now() + COALESCE;
-        loop {
-            tokio::select! {
-                received = self.events.recv() => self.add(&mut burst, received),
-                () = tokio::time::sleep_until(deadline) => return Some(burst),
-                () = self.state.shutdown.cancelled() => return None,
-            }
-        }
-    }
-
-    fn add(&self, burst: &mut Burst, received: Result<SyncEvent, RecvError>) {
-        match received {
-            Ok(SyncEvent::ComputeChanged { name }) => {
-                if !burst.rows.contains(&name) {
-                    burst.rows.push(name);
-                }
-            }
-            Ok(SyncEvent::OperationEnded(ended))
-                if ended.started_by == self.current.user.object_id =>
-            {
-                burst.notifications.push(ended);
-            }
-            Ok(SyncEvent::OperationEnded(_)) => {}
-            // Too slow to keep up: re-reading the list covers whatever was missed.
-            Err(RecvError::Lagged(_)) => burst.list_changed = true,
-            // Only when the sync machinery is gone, which is when the server stops.
-            Err(RecvError::Closed) => {}
-        }
-    }
-
     /// Turns a burst into the page's events: one re-read of the list when computes came or
-    /// went (it covers every row), else each changed row; then the notifications.
-    fn queue(&mut self, burst: Burst) {
+    /// went (it covers every row), else each changed row; then this person's notifications.
+    fn queue(&mut self, burst: &Burst, missed_some: bool) {
         let total = self.state.computes.len();
-        let list_changed = burst.list_changed || total != self.known_total;
+        let list_changed = missed_some || burst.missed_some || total != self.known_total;
         self.known_total = total;
         if list_changed {
             self.pending.push_back(sse::encode(LIST_CHANGED, ""));
@@ -195,7 +154,11 @@ impl Watcher {
                 }
             }
         }
-        for ended in &burst.notifications {
+        let mine = burst
+            .ended
+            .iter()
+            .filter(|ended| ended.started_by == self.current.user.object_id);
+        for ended in mine {
             self.pending
                 .push_back(sse::encode(NOTIFY, &notification(ended)));
         }

@@ -7,6 +7,7 @@ mod applications;
 pub(crate) mod assets;
 pub mod auth;
 mod bulk;
+pub mod bursts;
 mod computes;
 pub mod create;
 mod details;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The list's rows as HTML, shared by the list pages and the live stream.
     pub rendered_rows: Arc<rendered_rows::RenderedRows>,
+    /// The sync's events gathered into bursts, for the live streams.
+    pub bursts: bursts::Bursts,
 }
 
 impl AppState {
