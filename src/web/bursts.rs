@@ -7,6 +7,7 @@
 //! them, and with 500 pages open that was most of what the live stream cost (BENCHMARKS.md,
 //! issue 5).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ pub const COALESCE: Duration = Duration::from_millis(250);
 pub struct Burst {
     /// Computes whose rows changed, in the order they first changed.
     pub rows: Vec<String>,
+    /// The same names, to keep each once: a resync may change thousands at once.
+    seen: HashSet<String>,
     /// Events were missed (the gatherer fell behind): every page should re-read its list.
     pub missed_some: bool,
     /// Operations that ended, for the people who started them.
@@ -34,7 +37,7 @@ impl Burst {
     fn add(&mut self, received: Result<SyncEvent, RecvError>) {
         match received {
             Ok(SyncEvent::ComputeChanged { name }) => {
-                if !self.rows.contains(&name) {
+                if self.seen.insert(name.clone()) {
                     self.rows.push(name);
                 }
             }

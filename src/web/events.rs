@@ -137,10 +137,15 @@ impl Watcher {
     }
 
     /// Turns a burst into the page's events: one re-read of the list when computes came or
-    /// went (it covers every row), else each changed row; then this person's notifications.
+    /// went, or when more rows changed than a page shows (it covers every row), else each
+    /// changed row; then this person's notifications.
     fn queue(&mut self, burst: &Burst, missed_some: bool) {
         let total = self.state.computes.len();
-        let list_changed = missed_some || burst.missed_some || total != self.known_total;
+        let list_changed = rereads_list(
+            burst,
+            missed_some || total != self.known_total,
+            self.state.page_size as usize,
+        );
         self.known_total = total;
         if list_changed {
             self.pending.push_back(sse::encode(LIST_CHANGED, ""));
@@ -163,6 +168,13 @@ impl Watcher {
                 .push_back(sse::encode(NOTIFY, &notification(ended)));
         }
     }
+}
+
+/// Whether a page should re-read its list rather than take the burst's rows one by one:
+/// when it missed something, when computes came or went, or when more rows changed than a page
+/// shows (a resync that found thousands of changes is one re-read, not thousands of rows).
+fn rereads_list(burst: &Burst, missed_or_moved: bool, page_size: usize) -> bool {
+    missed_or_moved || burst.missed_some || burst.rows.len() > page_size
 }
 
 /// The message for the person who started an operation, as the page's flash shows it.
@@ -194,5 +206,26 @@ fn capitalised(word: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn burst_of(rows: usize) -> Burst {
+        let mut burst = Burst::default();
+        burst.rows = (0..rows).map(|i| format!("ci-{i}")).collect();
+        burst
+    }
+
+    #[test]
+    fn a_page_rereads_its_list_when_more_rows_changed_than_it_shows() {
+        assert!(!rereads_list(&burst_of(50), false, 50));
+        assert!(rereads_list(&burst_of(51), false, 50));
+        assert!(rereads_list(&burst_of(1), true, 50));
+        let mut missed = burst_of(1);
+        missed.missed_some = true;
+        assert!(rereads_list(&missed, false, 50));
     }
 }
