@@ -26,4 +26,4 @@ pub mod ssh_private_key;
 pub mod transitions;
 
 #[cfg(test)]
-mod proptests;
+pub(crate) mod proptests;

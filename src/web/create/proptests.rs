@@ -13,28 +13,10 @@ use super::attach::{self, AttachForm};
 use super::cluster::{self, ClusterForm};
 use super::inference::{self, InferenceForm};
 use super::instance::{self, InstanceForm};
+use crate::domain::proptests::{any_text, config};
 use crate::error::AppError;
 use crate::web::forms::{FormFields, MAX_FIELD_BYTES};
 use crate::web::sealed::Sealer;
-
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(64),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
-fn any_text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        ".{0,30}",
-        "[ -~]{0,40}",
-        proptest::collection::vec(any::<char>(), 0..40).prop_map(|c| c.into_iter().collect()),
-    ]
-}
 
 /// A body as a browser (or anything else) may send it: raw bytes, or pieces of a form.
 fn any_body() -> impl Strategy<Value = Vec<u8>> {
