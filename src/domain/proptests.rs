@@ -888,15 +888,7 @@ mod schedule_rules {
     use super::*;
     use crate::domain::schedules::*;
 
-    const DAYS: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
+    const DAYS: [&str; 7] = WEEKDAY_NAMES;
 
     fn zone() -> impl Strategy<Value = String> {
         prop::sample::select(TIME_ZONES.iter().map(|z| z.windows).collect::<Vec<_>>())

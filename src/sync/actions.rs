@@ -154,7 +154,7 @@ impl Sync {
         action: &Action,
     ) -> Result<Sent, ArmError> {
         let arm = &self.inner.arm;
-        let policy = arm.retry_policy().clone();
+        let policy = arm.retry_policy();
         let before = store::computes::resource(&self.inner.db, name)
             .await
             .ok()

@@ -34,6 +34,14 @@ pub struct Burst {
 }
 
 impl Burst {
+    /// What a page that fell behind and missed bursts is told: re-read the list.
+    pub fn missed() -> Burst {
+        Burst {
+            missed_some: true,
+            ..Burst::default()
+        }
+    }
+
     fn add(&mut self, received: Result<SyncEvent, RecvError>) {
         match received {
             Ok(SyncEvent::ComputeChanged { name }) => {

@@ -116,8 +116,8 @@ impl Watcher {
                 return Some(chunk);
             }
             match self.wait().await {
-                Waited::Burst(burst) => self.queue(&burst, false),
-                Waited::Missed => self.queue(&Burst::default(), true),
+                Waited::Burst(burst) => self.queue(&burst),
+                Waited::Missed => self.queue(&Burst::missed()),
                 Waited::Quiet => return Some(Bytes::from_static(sse::KEEP_ALIVE)),
                 Waited::ShuttingDown => return None,
             }
@@ -139,11 +139,11 @@ impl Watcher {
     /// Turns a burst into the page's events: one re-read of the list when computes came or
     /// went, or when more rows changed than a page shows (it covers every row), else each
     /// changed row; then this person's notifications.
-    fn queue(&mut self, burst: &Burst, missed_some: bool) {
+    fn queue(&mut self, burst: &Burst) {
         let total = self.state.computes.len();
         let list_changed = rereads_list(
             burst,
-            missed_some || total != self.known_total,
+            total != self.known_total,
             self.state.page_size as usize,
         );
         self.known_total = total;
@@ -173,8 +173,8 @@ impl Watcher {
 /// Whether a page should re-read its list rather than take the burst's rows one by one:
 /// when it missed something, when computes came or went, or when more rows changed than a page
 /// shows (a resync that found thousands of changes is one re-read, not thousands of rows).
-fn rereads_list(burst: &Burst, missed_or_moved: bool, page_size: usize) -> bool {
-    missed_or_moved || burst.missed_some || burst.rows.len() > page_size
+fn rereads_list(burst: &Burst, computes_came_or_went: bool, page_size: usize) -> bool {
+    computes_came_or_went || burst.missed_some || burst.rows.len() > page_size
 }
 
 /// The message for the person who started an operation, as the page's flash shows it.
@@ -224,8 +224,6 @@ mod tests {
         assert!(!rereads_list(&burst_of(50), false, 50));
         assert!(rereads_list(&burst_of(51), false, 50));
         assert!(rereads_list(&burst_of(1), true, 50));
-        let mut missed = burst_of(1);
-        missed.missed_some = true;
-        assert!(rereads_list(&missed, false, 50));
+        assert!(rereads_list(&Burst::missed(), false, 50));
     }
 }

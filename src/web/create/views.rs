@@ -683,16 +683,6 @@ pub fn new_schedule_input() -> ScheduleInput {
     }
 }
 
-const WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-
 pub fn schedule_row(index: usize, input: &ScheduleInput, errors: &FieldErrors) -> ScheduleRow {
     let prefix = format!("schedule-{index}-");
     let own: Vec<(String, String)> = errors
@@ -720,7 +710,7 @@ pub fn schedule_row(index: usize, input: &ScheduleInput, errors: &FieldErrors) -
         enabled: input.enabled,
         kind: input.kind.clone(),
         time: input.time.clone(),
-        weekdays: WEEKDAYS
+        weekdays: crate::domain::schedules::WEEKDAY_NAMES
             .iter()
             .map(|day| Choice {
                 value: day.to_string(),
